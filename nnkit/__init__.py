@@ -7,8 +7,100 @@ Modules follow the lectures: ``activations``, ``losses``, ``layers``, ``optim``,
 Modules that need optional heavy imports (torch, ipywidgets) load on first use.
 """
 
+import importlib
+
+from . import activations, data, gradcheck, landscape, layers, losses, optim, train
 from ._checks import ShapeError
+from .activations import ACTIVATIONS, gelu, gelu_tanh, leaky_relu, relu, sigmoid, tanh
+from .data import (
+    Standardizer,
+    blobs,
+    load_digits,
+    load_mnist,
+    minibatches,
+    noisy_sine,
+    spirals,
+    train_test_split,
+    two_moons,
+    xor,
+)
+from .gradcheck import GradcheckReport, check_model_gradients, numerical_gradient, relative_error
+from .layers import MLP, Activation, Linear, Sequential
+from .losses import (
+    LOSSES,
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    log_softmax,
+    logsumexp,
+    mse,
+    one_hot,
+    softmax,
+    softmax_cross_entropy,
+)
+from .optim import SGD, Adam
+from .train import History, accuracy, fit
 
 __version__ = "0.1.0"
 
-__all__ = ["ShapeError"]
+__all__ = [
+    "ACTIVATIONS",
+    "LOSSES",
+    "MLP",
+    "SGD",
+    "Activation",
+    "Adam",
+    "GradcheckReport",
+    "History",
+    "Linear",
+    "Sequential",
+    "ShapeError",
+    "Standardizer",
+    "accuracy",
+    "activations",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "blobs",
+    "check_model_gradients",
+    "cross_entropy",
+    "data",
+    "fit",
+    "gelu",
+    "gelu_tanh",
+    "gradcheck",
+    "landscape",
+    "layers",
+    "leaky_relu",
+    "load_digits",
+    "load_mnist",
+    "log_softmax",
+    "logsumexp",
+    "losses",
+    "minibatches",
+    "mse",
+    "noisy_sine",
+    "numerical_gradient",
+    "one_hot",
+    "optim",
+    "relative_error",
+    "relu",
+    "sigmoid",
+    "softmax",
+    "softmax_cross_entropy",
+    "spirals",
+    "tanh",
+    "train",
+    "train_test_split",
+    "two_moons",
+    "xor",
+]
+
+# Imported on first attribute access (``nk.torch_interop``): torch takes seconds to import,
+# and plotting/widgets pull in pyplot and ipywidgets, which library users may not want.
+_LAZY_MODULES = {"plotting", "torch_interop", "widgets"}
+
+
+def __getattr__(name):
+    if name in _LAZY_MODULES:
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,541 @@
+"""Layers: pure forward/backward function pairs and the thin classes built on them.
+
+An op is a pair ``*_forward(...) -> (out, cache)`` and
+``*_backward(dout, cache) -> gradients``; backward never mutates its input.
+The classes ``Linear``, ``Activation``, ``Sequential`` and ``MLP`` only hold
+parameters and call the pairs. They share the model protocol of
+``docs/nnkit.md``:
+
+- ``forward(X) -> out`` caches what backward needs on the object;
+- ``backward(dout) -> dX`` fills the gradients;
+- ``parameters()`` / ``gradients()`` return dicts of arrays under the same
+  stable keys (``"0.W"``, ``"0.b"``, ``"2.W"``... for a ``Sequential``);
+  optimisers update the arrays of ``parameters()`` in place.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import math
+
+import numpy as np
+
+from . import activations as _act
+from ._checks import as_float_array, check_same_shape, check_shape
+from .losses import _scores_and_targets, log_softmax, softmax, softmax_cross_entropy
+
+__all__ = [
+    "INITS",
+    "MLP",
+    "Activation",
+    "Layer",
+    "Linear",
+    "Sequential",
+    "activation_backward",
+    "activation_forward",
+    "he_init",
+    "linear_backward",
+    "linear_forward",
+    "softmax_cross_entropy_backward",
+    "softmax_cross_entropy_forward",
+    "xavier_init",
+]
+
+
+def _as_rng(rng) -> np.random.Generator:
+    """A Generator passes through; an int seed or None makes a new one."""
+    return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+
+
+def _float_dtype(dtype, func: str) -> np.dtype:
+    dtype = np.dtype(dtype)
+    if dtype.kind != "f":
+        raise TypeError(f"{func}: argument 'dtype' must be a floating dtype, got {dtype}")
+    return dtype
+
+
+# ---------------------------------------------------------------- initialisation
+
+
+def he_init(n_in: int, n_out: int, rng=None, dtype=np.float64):
+    """He (Kaiming) normal initialisation, W[i, j] ~ N(0, 2 / n_in).
+
+    Keeps the variance of ReLU activations constant from layer to layer
+    (He et al., 2015).
+
+    Parameters
+    ----------
+    n_in, n_out : int
+        Fan-in D and fan-out M.
+    rng : numpy.random.Generator, int or None
+        Source of randomness (an int is a seed).
+    dtype : numpy dtype, default float64
+
+    Returns
+    -------
+    ndarray, shape (n_in, n_out)
+    """
+    rng = _as_rng(rng)
+    # draw in float64 and cast, so a float32 model gets the same weights as a float64 one
+    W = rng.standard_normal((int(n_in), int(n_out))) * math.sqrt(2.0 / n_in)
+    return W.astype(_float_dtype(dtype, "he_init"), copy=False)
+
+
+def xavier_init(n_in: int, n_out: int, rng=None, dtype=np.float64):
+    """Xavier (Glorot) uniform initialisation, W[i, j] ~ U(-a, a) with a = sqrt(6 / (n_in + n_out)).
+
+    Gives W the variance 2 / (n_in + n_out), a compromise between keeping
+    forward activations and backward gradients at constant scale for tanh
+    and sigmoid units (Glorot and Bengio, 2010).
+
+    Parameters
+    ----------
+    n_in, n_out : int
+        Fan-in D and fan-out M.
+    rng : numpy.random.Generator, int or None
+    dtype : numpy dtype, default float64
+
+    Returns
+    -------
+    ndarray, shape (n_in, n_out)
+    """
+    rng = _as_rng(rng)
+    a = math.sqrt(6.0 / (n_in + n_out))
+    W = rng.uniform(-a, a, size=(int(n_in), int(n_out)))
+    return W.astype(_float_dtype(dtype, "xavier_init"), copy=False)
+
+
+INITS = {"he": he_init, "xavier": xavier_init}
+
+
+# ---------------------------------------------------------------- function pairs
+
+
+def linear_forward(X, W, b):
+    """Affine map of a batch, Z = X @ W + b.
+
+    Parameters
+    ----------
+    X : array_like, shape (N, D)
+    W : array_like, shape (D, M)
+    b : array_like, shape (M,)
+
+    Returns
+    -------
+    Z : ndarray, shape (N, M)
+    cache : tuple
+        ``(X, W)``, what :func:`linear_backward` needs.
+    """
+    X = as_float_array(X, "linear_forward", "X", ndim=2)
+    W = as_float_array(W, "linear_forward", "W", ndim=2)
+    b = as_float_array(b, "linear_forward", "b", ndim=1)
+    check_shape(W, (X.shape[1], None), "linear_forward", "W")
+    check_shape(b, (W.shape[1],), "linear_forward", "b")
+    Z = X @ W
+    Z += b  # in place: Z is ours, and one (N, M) temporary less
+    return Z, (X, W)
+
+
+def linear_backward(dZ, cache, input_grad: bool = True):
+    """Gradients of Z = X @ W + b: dX = dZ @ W^T, dW = X^T @ dZ, db = sum_n dZ[n].
+
+    Parameters
+    ----------
+    dZ : array_like, shape (N, M)
+        Upstream gradient dL/dZ.
+    cache : tuple
+        From :func:`linear_forward`.
+    input_grad : bool, default True
+        When False, ``dX`` is not computed and None is returned in its place
+        (the first layer of a network needs no input gradient).
+
+    Returns
+    -------
+    dX : ndarray, shape (N, D), or None
+    dW : ndarray, shape (D, M)
+    db : ndarray, shape (M,)
+    """
+    X, W = cache
+    dZ = as_float_array(dZ, "linear_backward", "dZ", ndim=2)
+    check_shape(dZ, (X.shape[0], W.shape[1]), "linear_backward", "dZ")
+    dW = X.T @ dZ
+    db = dZ.sum(axis=0)
+    dX = dZ @ W.T if input_grad else None
+    return dX, dW, db
+
+
+# The output A determines the derivative for these, which saves recomputing f(Z).
+_GRAD_FROM_OUTPUT = {
+    "relu": lambda dA, A: dA * (A > 0),
+    "sigmoid": lambda dA, A: dA * A * (1 - A),
+    "tanh": lambda dA, A: dA * (1 - A * A),
+}
+
+
+def activation_forward(Z, name):
+    """Elementwise activation A = f(Z).
+
+    Parameters
+    ----------
+    Z : array_like, any shape, usually (N, M)
+    name : str or activations.Activation
+        A key of ``nnkit.ACTIVATIONS`` (or a record).
+
+    Returns
+    -------
+    A : ndarray, shape of ``Z``
+    cache : tuple
+        ``(Z, A, activation record)``.
+    """
+    act = _act.get_activation(name)
+    Z = as_float_array(Z, "activation_forward", "Z")
+    A = act.fn(Z)
+    return A, (Z, A, act)
+
+
+def activation_backward(dA, cache):
+    """Chain rule through an elementwise activation, dZ = dA * f'(Z).
+
+    Parameters
+    ----------
+    dA : array_like, shape of Z
+        Upstream gradient dL/dA.
+    cache : tuple
+        From :func:`activation_forward`.
+
+    Returns
+    -------
+    dZ : ndarray, shape of Z
+    """
+    Z, A, act = cache
+    dA = as_float_array(dA, "activation_backward", "dA")
+    check_same_shape(dA, Z, "activation_backward", "dA", "Z")
+    from_output = _GRAD_FROM_OUTPUT.get(act.name)
+    if from_output is not None and _act.ACTIVATIONS.get(act.name) is act:
+        return from_output(dA, A)
+    return dA * act.grad(Z)
+
+
+def softmax_cross_entropy_forward(Z, y):
+    """Mean softmax cross-entropy of logits, L = mean_n (logsumexp(Z[n]) - Z[n, y[n]]).
+
+    Parameters
+    ----------
+    Z : array_like, shape (N, C)
+        Logits.
+    y : array_like, shape (N,) integer labels, or (N, C) one-hot targets
+
+    Returns
+    -------
+    loss : float
+    cache : tuple
+        Softmax probabilities and targets, for the backward pass.
+    """
+    Z, Y, labels = _scores_and_targets(Z, y, "softmax_cross_entropy_forward")
+    N = Z.shape[0]
+    L = log_softmax(Z)
+    picked = L[np.arange(N), labels].sum() if labels is not None else np.vdot(Y, L)
+    loss = -picked / N
+    # exp(log_softmax) is the softmax, without a second pass over the row maxima
+    P = np.exp(L, out=L)
+    return float(loss), (P, Y, labels)
+
+
+def softmax_cross_entropy_backward(cache):
+    """Gradient of the mean softmax cross-entropy w.r.t. the logits, dZ = (softmax(Z) - Y) / N.
+
+    Parameters
+    ----------
+    cache : tuple
+        From :func:`softmax_cross_entropy_forward`.
+
+    Returns
+    -------
+    dZ : ndarray, shape (N, C)
+    """
+    P, Y, labels = cache
+    N = P.shape[0]
+    dZ = P.copy()  # the cache stays intact, so backward can run twice
+    if labels is not None:
+        dZ[np.arange(N), labels] -= 1
+    else:
+        dZ -= Y
+    dZ /= N
+    return dZ
+
+
+# ---------------------------------------------------------------- classes
+
+
+class Layer:
+    """Base of the model protocol: a layer without parameters.
+
+    Subclasses override ``forward`` and ``backward``, and ``parameters`` /
+    ``gradients`` when they have parameters.
+    """
+
+    def forward(self, X):
+        raise NotImplementedError(f"{type(self).__name__}.forward")
+
+    def backward(self, dout, input_grad: bool = True):
+        raise NotImplementedError(f"{type(self).__name__}.backward")
+
+    def parameters(self) -> dict[str, np.ndarray]:
+        """The live parameter arrays by name (empty for a layer without parameters)."""
+        return {}
+
+    def gradients(self) -> dict[str, np.ndarray]:
+        """The gradients of the last ``backward``, under the keys of ``parameters()``."""
+        return {}
+
+    def n_parameters(self) -> int:
+        """Number of scalar parameters (weights plus biases)."""
+        return sum(p.size for p in self.parameters().values())
+
+    def __call__(self, X):
+        return self.forward(X)
+
+
+class _Classifier:
+    """Classifier methods for a model whose ``forward`` returns logits (N, C)."""
+
+    def predict_proba(self, X):
+        """Class probabilities softmax(forward(X)), shape (N, C)."""
+        return softmax(self.forward(X))
+
+    def predict(self, X):
+        """Predicted class indices argmax_c forward(X)[n, c], shape (N,)."""
+        return np.argmax(self.forward(X), axis=1)
+
+    def loss(self, X, y) -> float:
+        """Mean softmax cross-entropy of forward(X) against labels ``y`` (N,) or one-hot (N, C)."""
+        return softmax_cross_entropy(self.forward(X), y)
+
+    def loss_and_gradients(self, X, y) -> tuple[float, dict[str, np.ndarray]]:
+        """One forward and backward pass: the mean softmax cross-entropy and ``gradients()``.
+
+        The training fast path: the gradient with respect to the input ``X``
+        is not computed.
+
+        Parameters
+        ----------
+        X : array_like, shape (N, D)
+        y : array_like, shape (N,) integer labels, or (N, C) one-hot
+
+        Returns
+        -------
+        loss : float
+        grads : dict[str, ndarray]
+        """
+        loss, cache = softmax_cross_entropy_forward(self.forward(X), y)
+        self.backward(softmax_cross_entropy_backward(cache), input_grad=False)
+        return loss, self.gradients()
+
+
+class Linear(_Classifier, Layer):
+    """Fully connected layer Z = X @ W + b with W (n_in, n_out) and b (n_out,).
+
+    Parameters
+    ----------
+    n_in, n_out : int
+        Input width D and output width M.
+    init : {"he", "xavier"} or callable, default "he"
+        Weight initialiser ``init(n_in, n_out, rng=..., dtype=...)``; biases start at 0.
+    rng : numpy.random.Generator, int or None
+    dtype : numpy dtype, default float64
+        Parameter dtype; forward casts its input to it.
+    """
+
+    def __init__(self, n_in: int, n_out: int, init="he", rng=None, dtype=np.float64):
+        self.dtype = _float_dtype(dtype, "Linear")
+        init_fn = INITS.get(init) if isinstance(init, str) else init
+        if init_fn is None:
+            raise ValueError(f"Linear: unknown init {init!r}; choose one of {', '.join(INITS)}")
+        self.W = init_fn(n_in, n_out, rng=_as_rng(rng), dtype=self.dtype)
+        self.b = np.zeros(int(n_out), dtype=self.dtype)
+        self.dW = None
+        self.db = None
+        self._cache = None
+
+    @property
+    def n_in(self) -> int:
+        return self.W.shape[0]
+
+    @property
+    def n_out(self) -> int:
+        return self.W.shape[1]
+
+    def forward(self, X):
+        """Z = X @ W + b for X (N, n_in); returns Z (N, n_out)."""
+        X = as_float_array(X, "Linear.forward", "X", ndim=2, dtype=self.dtype)
+        check_shape(X, (None, self.n_in), "Linear.forward", "X")
+        Z, self._cache = linear_forward(X, self.W, self.b)
+        return Z
+
+    def backward(self, dZ, input_grad: bool = True):
+        """Store dW (n_in, n_out) and db (n_out,); return dX (N, n_in) (None if not input_grad)."""
+        if self._cache is None:
+            raise RuntimeError("Linear.backward: call forward first")
+        dX, self.dW, self.db = linear_backward(dZ, self._cache, input_grad=input_grad)
+        return dX
+
+    def parameters(self) -> dict[str, np.ndarray]:
+        return {"W": self.W, "b": self.b}
+
+    def gradients(self) -> dict[str, np.ndarray]:
+        if self.dW is None:
+            raise RuntimeError("Linear.gradients: no gradients yet; call forward then backward")
+        return {"W": self.dW, "b": self.db}
+
+    def __repr__(self) -> str:
+        return f"Linear({self.n_in}, {self.n_out}, dtype={self.dtype})"
+
+
+class Activation(Layer):
+    """Elementwise activation layer A = f(Z), no parameters.
+
+    Parameters
+    ----------
+    name : str or activations.Activation
+        A key of ``nnkit.ACTIVATIONS``, e.g. ``"relu"``.
+    """
+
+    def __init__(self, name="relu"):
+        self.activation = _act.get_activation(name)
+        self._cache = None
+
+    @property
+    def name(self) -> str:
+        return self.activation.name
+
+    def forward(self, Z):
+        """A = f(Z), shape of Z."""
+        A, self._cache = activation_forward(Z, self.activation)
+        return A
+
+    def backward(self, dA, input_grad: bool = True):
+        """dZ = dA * f'(Z), shape of Z (None if not input_grad: nothing else to compute)."""
+        if self._cache is None:
+            raise RuntimeError("Activation.backward: call forward first")
+        return activation_backward(dA, self._cache) if input_grad else None
+
+    def __repr__(self) -> str:
+        return f"Activation({self.name!r})"
+
+
+class Sequential(_Classifier, Layer):
+    """A chain of layers, out = layers[-1](... layers[0](X)).
+
+    Parameters
+    ----------
+    *layers : Layer
+        The layers in order, given as arguments or as one list.
+
+    Notes
+    -----
+    Parameter keys are ``"<index>.<name>"``, e.g. ``"0.W"``, ``"2.b"``.
+    """
+
+    def __init__(self, *layers):
+        if len(layers) == 1 and isinstance(layers[0], (list, tuple)):
+            layers = layers[0]
+        self.layers = list(layers)
+
+    def __len__(self) -> int:
+        return len(self.layers)
+
+    def __getitem__(self, i):
+        return self.layers[i]
+
+    def __iter__(self):
+        return iter(self.layers)
+
+    def forward(self, X):
+        """Run every layer in order; returns the last layer's output."""
+        out = X
+        for layer in self.layers:
+            out = layer.forward(out)
+        return out
+
+    def backward(self, dout, input_grad: bool = True):
+        """Backpropagate ``dout`` through the layers in reverse; return dX (or None)."""
+        for i in range(len(self.layers) - 1, 0, -1):
+            dout = self.layers[i].backward(dout)
+        if not self.layers:
+            return dout
+        # layers written against the plain protocol take no input_grad: only pass it when False
+        first = self.layers[0]
+        return first.backward(dout) if input_grad else first.backward(dout, input_grad=False)
+
+    def parameters(self) -> dict[str, np.ndarray]:
+        return {
+            f"{i}.{name}": p
+            for i, layer in enumerate(self.layers)
+            for name, p in layer.parameters().items()
+        }
+
+    def gradients(self) -> dict[str, np.ndarray]:
+        return {
+            f"{i}.{name}": g
+            for i, layer in enumerate(self.layers)
+            for name, g in layer.gradients().items()
+        }
+
+    def copy(self):
+        """An independent deep copy (parameters, gradients and caches)."""
+        return copy.deepcopy(self)
+
+    def __repr__(self) -> str:
+        inner = ",\n".join(f"  {layer!r}" for layer in self.layers)
+        return f"{type(self).__name__}(\n{inner}\n)"
+
+
+class MLP(Sequential):
+    """Multilayer perceptron: Linear, activation, ..., Linear, ending in logits.
+
+    ``MLP([D, H1, H2, C])`` is
+    ``Sequential(Linear(D, H1), Activation, Linear(H1, H2), Activation, Linear(H2, C))``,
+    with parameter keys ``"0.W", "0.b", "2.W", "2.b", "4.W", "4.b"``.
+
+    Parameters
+    ----------
+    sizes : sequence of int
+        Layer widths ``[D, H, ..., C]``, at least two entries.
+    activation : str, default "relu"
+        Hidden activation, a key of ``nnkit.ACTIVATIONS``.
+    init : {"he", "xavier"} or callable, default "he"
+    rng : numpy.random.Generator, int or None
+    dtype : numpy dtype, default float64
+        float32 halves memory and roughly doubles speed; gradient checks need float64.
+    """
+
+    def __init__(self, sizes, activation="relu", init="he", rng=None, dtype=np.float64):
+        sizes = [int(s) for s in sizes]
+        if len(sizes) < 2 or min(sizes) < 1:
+            raise ValueError(
+                "MLP: argument 'sizes' must list at least two positive widths [D, ..., C], "
+                f"got {sizes}"
+            )
+        self.sizes = sizes
+        self.activation = _act.get_activation(activation).name
+        self.dtype = _float_dtype(dtype, "MLP")
+        rng = _as_rng(rng)
+        layers = []
+        for i, (n_in, n_out) in enumerate(itertools.pairwise(sizes)):
+            layers.append(Linear(n_in, n_out, init=init, rng=rng, dtype=self.dtype))
+            if i < len(sizes) - 2:
+                layers.append(Activation(activation))
+        super().__init__(layers)
+
+    def forward(self, X):
+        """Logits (N, C) for inputs X (N, D)."""
+        X = as_float_array(X, "MLP.forward", "X", ndim=2, dtype=self.dtype)
+        check_shape(X, (None, self.sizes[0]), "MLP.forward", "X")
+        return super().forward(X)
+
+    def __repr__(self) -> str:
+        return (
+            f"MLP(sizes={self.sizes}, activation={self.activation!r}, dtype={self.dtype}, "
+            f"n_parameters={self.n_parameters()})"
+        )

@@ -1,0 +1,297 @@
+"""The training loop: minibatch gradient descent on any model of the nnkit protocol.
+
+:func:`fit` repeats, for every epoch and every minibatch, forward, loss,
+backward and ``optimizer.step(model.parameters(), model.gradients())``, and
+returns a :class:`History` of per-epoch losses and accuracies. The progress bar
+comes from ``tqdm.auto``: a widget in Jupyter (nothing written to stderr), a
+text bar in a terminal; ``progress=False`` turns it off.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ._checks import ShapeError, as_float_array, check_labels
+from .layers import Layer, softmax_cross_entropy_backward, softmax_cross_entropy_forward
+from .losses import mse, mse_grad
+from .optim import SGD, Optimizer
+
+__all__ = ["LOSS_NAMES", "History", "accuracy", "evaluate", "fit"]
+
+LOSS_NAMES = ("softmax_cross_entropy", "mse")
+"""Losses :func:`fit` knows: classification from logits with integer labels, or regression."""
+
+
+def _softmax_cross_entropy_and_grad(out, y):
+    loss, cache = softmax_cross_entropy_forward(out, y)
+    return loss, softmax_cross_entropy_backward(cache)
+
+
+def _mse_and_grad(out, y):
+    return mse(out, y), mse_grad(out, y)
+
+
+_LOSS_AND_GRAD = {
+    "softmax_cross_entropy": _softmax_cross_entropy_and_grad,
+    "mse": _mse_and_grad,
+}
+
+
+def _check_loss(loss: str, func: str) -> str:
+    if loss not in _LOSS_AND_GRAD:
+        raise ValueError(f"{func}: unknown loss {loss!r}; choose one of {', '.join(LOSS_NAMES)}")
+    return loss
+
+
+def _prepare(model, X, y, loss: str, func: str, x_name: str = "X", y_name: str = "y"):
+    """Validate a dataset for ``loss`` and cast it to the model's dtype once, not per batch."""
+    dtype = getattr(model, "dtype", None)
+    X = as_float_array(X, func, x_name, ndim=2, dtype=dtype)
+    if loss == "softmax_cross_entropy":
+        y = check_labels(y, func, y_name)
+    else:
+        y = as_float_array(y, func, y_name, ndim=(1, 2), dtype=X.dtype)
+        if y.ndim == 1:
+            y = y[:, None]  # a 1-D target is one output per row, like the model's (N, 1)
+    if len(y) != len(X):
+        raise ShapeError(
+            f"{func}: arguments '{x_name}' and '{y_name}' must have the same number of rows, "
+            f"got {X.shape} and {y.shape}"
+        )
+    return X, y
+
+
+def _backward(model, dout) -> None:
+    # nnkit layers can skip the input gradient of the first layer: nobody needs dL/dX
+    if isinstance(model, Layer):
+        model.backward(dout, input_grad=False)
+    else:
+        model.backward(dout)
+
+
+def evaluate(model, X, y, loss: str = "softmax_cross_entropy") -> float:
+    """Mean loss of the model on a dataset, one forward pass, no gradients.
+
+    Parameters
+    ----------
+    model : nnkit model
+        Anything with ``forward(X) -> out``.
+    X : array_like of shape (N, D)
+    y : array_like of shape (N,) integer labels, or (N, K) / (N,) regression targets
+    loss : {"softmax_cross_entropy", "mse"}
+
+    Returns
+    -------
+    float
+    """
+    loss = _check_loss(loss, "evaluate")
+    X, y = _prepare(model, X, y, loss, "evaluate")
+    return _metrics(model, X, y, loss)[0]
+
+
+def _metrics(model, X, y, loss: str) -> tuple[float, float | None]:
+    """Loss and (for classification) accuracy of validated data, from one forward pass."""
+    out = model.forward(X)
+    if loss == "mse":
+        return mse(out, y), None
+    return softmax_cross_entropy_forward(out, y)[0], float(np.mean(out.argmax(axis=1) == y))
+
+
+def accuracy(model, X, y) -> float:
+    """Fraction of rows whose predicted class is the label, mean_n 1[argmax_c out[n, c] = y[n]].
+
+    Parameters
+    ----------
+    model : nnkit model
+        Anything with ``forward(X) -> logits (N, C)``.
+    X : array_like of shape (N, D)
+    y : array_like of shape (N,), integer labels
+
+    Returns
+    -------
+    float in [0, 1]
+    """
+    X, y = _prepare(model, X, y, "softmax_cross_entropy", "accuracy")
+    return _metrics(model, X, y, "softmax_cross_entropy")[1]
+
+
+@dataclass
+class History:
+    """Per-epoch record of a :func:`fit` run.
+
+    ``train_loss`` and ``train_acc`` are means over the epoch's minibatches,
+    measured while the weights were changing (as most libraries report them);
+    ``val_loss`` and ``val_acc`` are measured on the validation set after the
+    epoch. Accuracies stay empty for regression, validation lists without a
+    validation set.
+
+    Attributes
+    ----------
+    train_loss, val_loss, train_acc, val_acc : list of float
+        One entry per epoch.
+    epoch_time : list of float
+        Seconds spent on each epoch, evaluation included.
+    """
+
+    train_loss: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    train_acc: list[float] = field(default_factory=list)
+    val_acc: list[float] = field(default_factory=list)
+    epoch_time: list[float] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.train_loss)
+
+    @property
+    def epochs(self) -> np.ndarray:
+        """Epoch numbers 1, 2, ..., for the x axis."""
+        return np.arange(1, len(self) + 1)
+
+    def plot(self, ax=None, metric: str = "loss"):
+        """Plot the training (and validation) curve of ``metric`` against the epoch.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, optional
+            Drawn into; a new figure is made when None.
+        metric : {"loss", "acc"}
+
+        Returns
+        -------
+        matplotlib Axes
+        """
+        from .plotting import get_ax
+
+        if metric not in ("loss", "acc"):
+            raise ValueError(
+                f"History.plot: argument 'metric' must be 'loss' or 'acc', got {metric!r}"
+            )
+        train, val = getattr(self, f"train_{metric}"), getattr(self, f"val_{metric}")
+        if not train:
+            raise ValueError(
+                f"History.plot: no {metric} recorded (accuracy exists for classification only)"
+            )
+        ax = get_ax(ax)
+        ax.plot(self.epochs, train, marker=".", label="training")
+        if val:
+            ax.plot(self.epochs, val, marker=".", label="validation")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("accuracy" if metric == "acc" else "loss")
+        ax.set_title("Learning curve")
+        ax.legend()
+        return ax
+
+
+def fit(
+    model,
+    X,
+    y,
+    *,
+    loss: str = "softmax_cross_entropy",
+    optimizer: Optimizer | None = None,
+    epochs: int = 10,
+    batch_size: int = 32,
+    X_val=None,
+    y_val=None,
+    rng=None,
+    progress: bool = True,
+    callback: Callable | None = None,
+) -> History:
+    """Train ``model`` by minibatch gradient descent; return the per-epoch :class:`History`.
+
+    Each epoch shuffles the rows, then for every minibatch runs
+    ``out = model.forward(X_b)``, the loss and its gradient ``dout``,
+    ``model.backward(dout)`` and ``optimizer.step(model.parameters(), model.gradients())``.
+
+    Parameters
+    ----------
+    model : nnkit model
+        Follows the model protocol (``forward``, ``backward``, ``parameters``, ``gradients``).
+    X : array_like of shape (N, D)
+        Cast once to ``model.dtype`` when the model has one.
+    y : array_like
+        Integer labels of shape (N,) for ``"softmax_cross_entropy"``; targets of
+        shape (N, K) (or (N,), read as (N, 1)) for ``"mse"``.
+    loss : {"softmax_cross_entropy", "mse"}
+        Classification from logits, or regression.
+    optimizer : Optimizer, optional
+        Default ``SGD(lr=0.1)``. Its state carries over between ``fit`` calls.
+    epochs : int
+        Passes over the training set.
+    batch_size : int
+        Rows per minibatch; the last one of an epoch may be smaller.
+    X_val, y_val : array_like, optional
+        Validation set, evaluated after every epoch.
+    rng : numpy.random.Generator or int, optional
+        Source of the shuffling.
+    progress : bool
+        Show a progress bar over the epochs.
+    callback : callable, optional
+        Called as ``callback(epoch, model, history)`` after each epoch (epoch
+        counts from 1), e.g. to record the weights.
+
+    Returns
+    -------
+    History
+    """
+    from tqdm.auto import tqdm
+
+    from .data import minibatches
+
+    loss = _check_loss(loss, "fit")
+    X, y = _prepare(model, X, y, loss, "fit")
+    has_val = X_val is not None or y_val is not None
+    if has_val:
+        if X_val is None or y_val is None:
+            raise ValueError("fit: give both 'X_val' and 'y_val', or neither")
+        X_val, y_val = _prepare(model, X_val, y_val, loss, "fit", "X_val", "y_val")
+    if epochs < 0:
+        raise ValueError(f"fit: argument 'epochs' must be >= 0, got {epochs}")
+    optimizer = SGD(lr=0.1) if optimizer is None else optimizer
+    rng = np.random.default_rng(rng)
+    classify = loss == "softmax_cross_entropy"
+    loss_and_grad = _LOSS_AND_GRAD[loss]
+    history = History()
+
+    bar = tqdm(range(1, epochs + 1), desc="fit", unit="epoch", disable=not progress, leave=True)
+    for epoch in bar:
+        start = time.perf_counter()
+        loss_sum, correct = 0.0, 0
+        for X_b, y_b in minibatches(X, y, batch_size, rng=rng):
+            out = model.forward(X_b)
+            batch_loss, dout = loss_and_grad(out, y_b)
+            if classify:
+                correct += int(np.count_nonzero(out.argmax(axis=1) == y_b))
+            _backward(model, dout)
+            optimizer.step(model.parameters(), model.gradients())
+            loss_sum += batch_loss * len(X_b)
+        history.train_loss.append(loss_sum / len(X))
+        if classify:
+            history.train_acc.append(correct / len(X))
+        if has_val:
+            val_loss, val_acc = _metrics(model, X_val, y_val, loss)
+            history.val_loss.append(val_loss)
+            if classify:
+                history.val_acc.append(val_acc)
+        history.epoch_time.append(time.perf_counter() - start)
+        if progress:
+            bar.set_postfix(_postfix(history), refresh=False)
+        if callback is not None:
+            callback(epoch, model, history)
+    bar.close()
+    return history
+
+
+def _postfix(history: History) -> dict[str, str]:
+    shown = {"loss": history.train_loss}
+    if history.val_loss:
+        shown["val_loss"] = history.val_loss
+    if history.val_acc:
+        shown["val_acc"] = history.val_acc
+    elif history.train_acc:
+        shown["acc"] = history.train_acc
+    return {name: f"{values[-1]:.4g}" for name, values in shown.items()}
