@@ -16,6 +16,7 @@ from functools import partial
 import ipywidgets as widgets
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import FormatStrFormatter
 from scipy import special
 
 from ._checks import ShapeError, as_float_array, check_labels, check_same_shape, check_shape
@@ -424,7 +425,7 @@ def _draw_optimizer(fig, lr, momentum, surface, steps):
     loss, grad, start, xlim, ylim, lowest = _SURFACES[surface]
     path = _descent_path(grad, start, lr, momentum, steps)
     ax_path, ax_loss = fig.subplots(1, 2, width_ratios=[1.4, 1])
-    plot_loss_surface(loss, xlim, ylim, ax=ax_path, levels=25)
+    plot_loss_surface(loss, xlim, ylim, ax=ax_path, n=120, levels=20)
     inside = np.all((path >= [xlim[0], ylim[0]]) & (path <= [xlim[1], ylim[1]]), axis=1)
     # a diverging path jumps far outside the frame; draw the part that is still in view
     shown = path[: np.argmin(inside) if not inside.all() else None]
@@ -451,7 +452,9 @@ def optimizer_explorer(surface="ravine", lr=0.09, momentum=0.0, steps=60) -> Exp
 
     The update is v <- β v - lr ∇L(w), w <- w + v (β = 0: plain gradient
     descent). The left panel draws the contours of L and the path w_0, w_1,
-    ...; the right one the gap L(w_t) - L* on a log scale. Three surfaces:
+    ... (square: start, star: last iterate; a diverging path is cut where it
+    leaves the frame); the right one the gap L(w_t) - L* to the lowest loss,
+    on a log scale. Three surfaces:
     ``"ravine"`` (an ill-conditioned quadratic, where plain descent zigzags),
     ``"banana"`` (a curved valley) and ``"two basins"`` (where momentum can
     carry the path over a ridge into the deeper minimum).
@@ -655,6 +658,9 @@ def _draw_saturation(fig, scale, shift, X, y, epochs, lr, momentum, seed, refere
         np.log(sizes[-1]), color="k", lw=0.8, ls=":", label="$\\log C$: a uniform guess"
     )
     ax_loss.set_yscale("log")
+    # plain numbers: the default 4 x 10^0 labels are hard to read over less than two decades
+    ax_loss.yaxis.set_major_formatter(FormatStrFormatter("%g"))
+    ax_loss.yaxis.set_minor_formatter(FormatStrFormatter("%g"))
     ax_loss.set_xlabel("epoch")
     ax_loss.set_ylabel("training loss")
     final = history.train_loss[-1]
