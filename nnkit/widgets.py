@@ -62,7 +62,12 @@ class Explorer(widgets.VBox):
 
     def __init__(self, draw, controls, figsize=(6.0, 3.5), dpi=100):
         self.controls = dict(controls)
-        self.image = widgets.Image(format="png")
+        # Show the picture at its own pixel size (shrinking on narrow screens):
+        # stretched to the output width, a small figure would be upscaled and blurry.
+        width = f"{round(figsize[0] * dpi)}px"
+        self.image = widgets.Image(
+            format="png", layout=widgets.Layout(width=width, max_width="100%")
+        )
         self._draw, self._figsize, self._dpi = draw, figsize, dpi
         super().__init__([widgets.HBox(list(self.controls.values())), self.image])
         for control in self.controls.values():

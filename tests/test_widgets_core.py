@@ -50,3 +50,10 @@ def test_controls_sit_above_the_picture():
     row, picture = w.children
     assert picture is w.image
     assert list(row.children) == list(w.controls.values())
+
+
+def test_picture_is_shown_at_its_own_pixel_width():
+    """A 6-inch figure at 100 dpi is displayed 600 px wide, not stretched to the page."""
+    w = make()
+    assert w.image.layout.width == "600px"
+    assert w.image.layout.max_width == "100%"
