@@ -40,6 +40,7 @@ __all__ = [
     "load_digits",
     "load_mnist",
     "minibatches",
+    "mnist_available",
     "noisy_sine",
     "read_idx",
     "spirals",
@@ -276,7 +277,7 @@ def train_test_split(X, y, test_size: float | int = 0.25, rng=None, stratify=Fal
             f"train_test_split: arguments 'X' and 'y' must have the same number of rows, "
             f"got {X.shape} and {y.shape}"
         )
-    if isinstance(test_size, float):
+    if isinstance(test_size, (float, np.floating)):
         if not 0.0 < test_size < 1.0:
             raise ValueError(
                 f"train_test_split: a float 'test_size' must be in (0, 1), got {test_size}"
@@ -407,8 +408,6 @@ def minibatches(X, y, batch_size: int, rng=None, shuffle: bool = True) -> Iterat
     order = np.random.default_rng(rng).permutation(n)
     for start in range(0, n, batch_size):
         idx = order[start : start + batch_size]
-        # sorted indices read memory forwards; the row order within a batch does not matter
-        idx.sort()
         yield X[idx], y[idx]
 
 
@@ -604,6 +603,25 @@ def _fetch(filename: str, digest: str, cache_dir: Path, base_url: str, timeout: 
 def default_cache_dir() -> Path:
     """Where datasets are cached: $NNKIT_DATA if set, else ~/.cache/nnkit."""
     return Path(os.environ.get("NNKIT_DATA", Path.home() / ".cache" / "nnkit"))
+
+
+def mnist_available(cache_dir=None) -> bool:
+    """Whether all four MNIST files are in the cache, so :func:`load_mnist` needs no network.
+
+    Only checks that the files exist (instant); :func:`load_mnist` verifies
+    their digests when it reads them.
+
+    Parameters
+    ----------
+    cache_dir : str or Path, optional
+        Folder of the files; default ``default_cache_dir() / "mnist"``.
+
+    Returns
+    -------
+    bool
+    """
+    cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir() / "mnist"
+    return all((cache_dir / name).is_file() for name in _MNIST_ROLES)
 
 
 def load_mnist(

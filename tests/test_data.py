@@ -290,11 +290,13 @@ def test_load_mnist_downloads_parses_and_caches(tmp_path):
     """Files come over HTTP once, are parsed and scaled; the second call reads the cache only."""
     arrays, digests = _write_fake_mnist(tmp_path / "site" / "files", np.random.default_rng(8))
     cache = tmp_path / "cache"
+    assert not data.mnist_available(cache)
     with _Server(tmp_path / "site") as server:
         X_tr, X_te, y_tr, y_te = nk.load_mnist(cache, server.url, checksums=digests)
         assert sorted(server.requests) == sorted(f"/files/{name}" for name in digests)
         assert sorted(p.name for p in cache.iterdir()) == sorted(digests)
 
+        assert data.mnist_available(cache)
         again = nk.load_mnist(cache, server.url, checksums=digests, flatten=False, dtype=np.float64)
         assert len(server.requests) == 4  # nothing downloaded the second time
 
