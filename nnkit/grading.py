@@ -1,0 +1,993 @@
+"""Checks for the nbgrader tests of the exercises, with messages a student can act on.
+
+Every check calls the student's function itself, so whatever goes wrong (an
+exception, a warning, a modified input, a wrong type, shape or value) comes back
+as one :class:`GradingError` whose message names the function, the input (shape
+and a short preview), what was expected and what came back, the largest error
+and where it is, and a hint when the difference looks like a classic mistake
+(transposed matrix, sum instead of mean, wrong softmax axis, flipped sign...).
+
+In Jupyter a ``GradingError`` displays as its message alone: the test code that
+raised it, hidden tests included, never shows in the traceback, so nbgrader's
+feedback can be handed back to students as it is.
+
+Tolerance: an array passes when every entry satisfies
+``|got - expected| <= atol + rtol * |expected|`` with ``RTOL = 1e-6`` and
+``ATOL = 1e-9`` (``GRAD_RTOL = 1e-5``, ``GRAD_ATOL = 1e-8`` against central
+differences). Correct float64 answers land near 1e-15; the mistakes these
+tests look for are off by 1e-3 or more.
+
+Typical test cell::
+
+    from nnkit import grading as g
+    g.check(softmax, Z, expected=g.reference.softmax(Z))
+
+``reference`` holds independent float64 answers to every graded function; the
+hidden tests compare against it. Run ``python -m nnkit.grading validate
+NOTEBOOK...`` to execute notebooks through nbgrader's validator and get a
+non-zero exit status when a test cell fails (``nbgrader validate`` exits 0).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import itertools
+import math
+import sys
+import sysconfig
+import traceback
+import warnings
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+
+__all__ = [
+    "ATOL",
+    "GRAD_ATOL",
+    "GRAD_RTOL",
+    "RTOL",
+    "GradingError",
+    "call",
+    "check",
+    "check_gradient",
+    "check_minibatches",
+    "describe",
+    "expect",
+    "numerical_gradient",
+    "record",
+    "reference",
+]
+
+RTOL = 1e-6
+ATOL = 1e-9
+GRAD_RTOL = 1e-5
+GRAD_ATOL = 1e-8
+# "Unchanged" inputs may differ by rounding: x[i] += h; x[i] -= 2 * h; x[i] += h is a fair restore.
+UNCHANGED_RTOL = 1e-12
+
+_HERE = str(Path(__file__).resolve())
+_LIBRARY_DIRS = tuple(
+    {sysconfig.get_paths()[key] for key in ("stdlib", "platstdlib", "purelib", "platlib")}
+)
+_records: list[dict] | None = None
+
+
+class GradingError(AssertionError):
+    """A graded check failed; the message says what, on which input, and what to look at.
+
+    ``ratio`` is the largest error divided by the tolerance (above 1 means failed;
+    infinite when the failure is not a numeric difference, e.g. a wrong shape).
+    """
+
+    def __init__(self, message: str, ratio: float = math.inf):
+        super().__init__(message)
+        self.ratio = ratio
+
+    def _render_traceback_(self) -> list[str]:
+        # IPython calls this instead of formatting the stack, so the test cell's source
+        # (the hidden tests in particular) never appears in a notebook or in feedback.
+        return [f"\x1b[31mGradingError\x1b[0m: {self}"]
+
+
+# --------------------------------------------------------------------------- descriptions
+
+
+def _shape_text(shape: tuple[int, ...]) -> str:
+    return "(" + ", ".join(map(str, shape)) + (",)" if len(shape) == 1 else ")")
+
+
+def _preview(arr: np.ndarray, width: int = 90) -> str:
+    text = np.array2string(
+        arr, precision=4, threshold=8, edgeitems=2, separator=", ", max_line_width=10**6
+    )
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def describe(value) -> str:
+    """A one-line description of ``value``: type, shape and a short preview.
+
+    Examples: ``float64 array of shape (4, 3): [[ 0.1, -2.3, ...]]``,
+    ``dict {'W1': (3, 5), 'b1': (5,)}``, ``float 0.25``.
+    """
+    if isinstance(value, np.ndarray):
+        if value.ndim == 0:
+            return f"{value.dtype} 0-d array {value.item()!r}"
+        return f"{value.dtype} array of shape {_shape_text(value.shape)}: {_preview(value)}"
+    if isinstance(value, np.generic):
+        return f"numpy {value.dtype} {value.item()!r}"
+    if isinstance(value, bool | int | float | str) or value is None:
+        return f"{type(value).__name__} {value!r}"
+    if isinstance(value, Mapping):
+        inner = ", ".join(
+            f"{k!r}: {_shape_text(v.shape)}" if isinstance(v, np.ndarray) else f"{k!r}: {v!r}"
+            for k, v in value.items()
+        )
+        return f"dict {{{inner}}}"
+    if isinstance(value, tuple | list):
+        kind = type(value).__name__
+        if all(_is_scalar_text(v) for v in value) and len(repr(value)) <= 60:
+            return f"{kind} {value!r}"
+        if len(value) <= 4:
+            return f"{kind} of {len(value)}: (" + "; ".join(map(describe, value)) + ")"
+        return f"{kind} of {len(value)} items"
+    if isinstance(value, np.random.Generator):
+        return "numpy random Generator"
+    if callable(value):
+        return f"function {getattr(value, '__name__', type(value).__name__)}"
+    return type(value).__name__
+
+
+def _name(func) -> str:
+    return getattr(func, "__name__", None) or type(func).__name__
+
+
+def _bind(func, args, kwargs) -> dict:
+    """{parameter name: value} for a call, from the function's own signature when possible."""
+    try:
+        bound = inspect.signature(func).bind(*args, **kwargs)
+    except (TypeError, ValueError):
+        named = {f"argument {i + 1}": a for i, a in enumerate(args)}
+        return named | kwargs
+    return dict(bound.arguments)
+
+
+def _is_scalar_text(value) -> bool:
+    return isinstance(value, bool | int | float | str | np.generic) or value is None
+
+
+def _call_text(name: str, inputs: dict) -> str:
+    parts = [f"{k}={v!r}" if _is_scalar_text(v) else k for k, v in inputs.items()]
+    return f"{name}({', '.join(parts)})"
+
+
+def _inputs_text(inputs: dict) -> str:
+    lines = [f"  input {k}: {describe(v)}" for k, v in inputs.items() if not _is_scalar_text(v)]
+    return "\n".join(lines)
+
+
+def _message(head: str, inputs: dict | None, *body: str) -> str:
+    """The head line, then the inputs and every body line, indented under it."""
+    parts = [head]
+    if inputs:
+        shown = _inputs_text(inputs)
+        if shown:
+            parts.append(shown)
+    for text in body:
+        parts += ["  " + line for line in text.splitlines()]
+    return "\n".join(parts)
+
+
+def _record(func_name: str, label: str, ratio: float) -> None:
+    if _records is not None:
+        _records.append({"function": func_name, "label": label, "ratio": ratio})
+
+
+def _fail(message: str, func_name: str, label: str = "", ratio: float = math.inf):
+    _record(func_name, label, ratio)
+    raise GradingError(message, ratio)
+
+
+@contextlib.contextmanager
+def record() -> Iterator[list[dict]]:
+    """Collect every comparison made inside the block, for measuring the grader's margins.
+
+    Yields a list that fills with ``{"function", "label", "ratio"}`` records, one per
+    comparison, ``ratio`` being the largest error divided by its tolerance.
+    """
+    global _records
+    previous, _records = _records, []
+    try:
+        yield _records
+    finally:
+        _records = previous
+
+
+# --------------------------------------------------------------------------- calling
+
+
+def _caller_file() -> str | None:
+    """File name of the code that called into this module (the test cell)."""
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_code.co_filename == _HERE:
+        frame = frame.f_back
+    return frame.f_code.co_filename if frame is not None else None
+
+
+def _student_frames(tb, hidden_file: str | None) -> str:
+    """The traceback lines that belong to the student's code, most recent last.
+
+    Frames of this module, of the test cell (which may define helper functions the
+    student's code calls) and of installed libraries are left out.
+    """
+    lines = []
+    for frame in traceback.extract_tb(tb):
+        name = frame.filename
+        if name in (_HERE, hidden_file) or name.startswith(_LIBRARY_DIRS):
+            continue
+        code = f": {frame.line.strip()}" if frame.line else ""
+        lines.append(f"  in {frame.name}, line {frame.lineno}{code}")
+    return "\n".join(lines)
+
+
+_WARNING_HINTS = {
+    "overflow": "np.exp of a large number overflows: rewrite the formula so exp only sees "
+    "values <= 0 (e.g. subtract the row max, or use exp(-|z|)). np.where evaluates both "
+    "branches, so it does not protect an exp inside it.",
+    "divide by zero": "a log(0) or x/0 happened: compute only the terms that are needed "
+    "(e.g. log P only where Y is 1), or avoid dividing by a quantity that can be 0.",
+    "invalid value": "0/0, inf - inf or 0 * inf produced nan: look for an overflow or a log(0) "
+    "feeding a product.",
+}
+_EXCEPTION_HINTS = {
+    "matmul": "a matrix product got shapes that do not fit: (N, D) @ (D, M) gives (N, M). Write "
+    "each operand's shape next to your formula: is a .T missing or extra?",
+    "not aligned": "a matrix product got shapes that do not fit: (N, D) @ (D, M) gives (N, M).",
+    "could not be broadcast": "two arrays of incompatible shapes met in an elementwise "
+    "operation: a sum or max over an axis without keepdims=True, or a vector on the wrong axis?",
+}
+
+
+def _lookup_hint(text: str, hints: dict[str, str]) -> str:
+    """The hint whose key occurs in an error or warning message, if any."""
+    return next((f"hint: {hint}" for key, hint in hints.items() if key in text), "")
+
+
+def call(func, *args, **kwargs):
+    """Call a student's function and return its result, turning trouble into a GradingError.
+
+    An exception becomes a GradingError showing the student's own traceback lines;
+    any warning becomes one too, because nbgrader fails a test cell that writes to
+    stderr. A returned iterator (e.g. a generator) is consumed into a list inside the
+    same guard, since its code only runs while it is iterated.
+    """
+    __tracebackhide__ = True
+    name = _name(func)
+    if not callable(func):
+        _fail(f"{name!r} is not a function: define it with `def` in its answer cell.", name)
+    inputs = _bind(func, args, kwargs)
+    hidden_file = _caller_file()
+    error = None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            result = func(*args, **kwargs)
+            if isinstance(result, Iterator) and not isinstance(result, np.ndarray):
+                result = list(result)
+        except NotImplementedError:
+            error = (
+                f"{name} is not implemented yet: replace `raise NotImplementedError(...)` "
+                "in its answer cell with your code, run that cell, then this one."
+            )
+        except Exception as exc:  # any failure of student code is reported
+            frames = _student_frames(exc.__traceback__, hidden_file)
+            error = _message(
+                f"{_call_text(name, inputs)} raised {type(exc).__name__}: {exc}",
+                inputs,
+                ("where, in your code:\n" + frames) if frames else "",
+                _lookup_hint(str(exc), _EXCEPTION_HINTS),
+            )
+    if error is not None:
+        _fail(error, name)
+    if caught:
+        first = caught[0]
+        text = f"{first.category.__name__}: {first.message}"
+        _fail(
+            _message(
+                f"{_call_text(name, inputs)} emitted a warning ({text}, line {first.lineno}). "
+                "Warnings go to stderr, and nbgrader fails any test cell that prints to stderr.",
+                inputs,
+                _lookup_hint(str(first.message), _WARNING_HINTS),
+            ),
+            name,
+        )
+    return result
+
+
+# --------------------------------------------------------------------------- comparing
+
+
+class _MismatchError(Exception):
+    """Internal: a comparison failed; carries the message body and the error ratio."""
+
+    def __init__(self, text: str, ratio: float = math.inf):
+        super().__init__(text)
+        self.text = text
+        self.ratio = ratio
+
+
+def _batch_sizes(inputs: dict) -> set[int]:
+    """Plausible batch sizes N: the leading size of every array input with 2 or more axes."""
+    sizes = {v.shape[0] for v in inputs.values() if isinstance(v, np.ndarray) and v.ndim >= 2}
+    sizes |= {len(v) for v in inputs.values() if isinstance(v, np.ndarray) and v.ndim == 1}
+    return {n for n in sizes if n > 1}
+
+
+def _close(a: np.ndarray, b: np.ndarray, rtol: float, atol: float) -> bool:
+    return a.shape == b.shape and bool(np.all(np.abs(a - b) <= atol + rtol * np.abs(b)))
+
+
+def _value_hints(got, expected, rtol, atol, inputs, mistakes) -> list[str]:
+    """Classic mistakes that explain ``got``, most specific first."""
+    hints = [
+        f"hint: {label}."
+        for label, wrong in (mistakes or {}).items()
+        if _close(got, np.asarray(wrong, dtype=np.float64), max(rtol, 1e-9), atol)
+    ]
+    if not np.all(np.isfinite(got)):
+        hints.append(
+            "hint: your result contains nan or inf where the answer is finite: look for an "
+            "overflow in exp, a log(0), or a division by zero."
+        )
+        return hints
+    if got.ndim == 2 and got.shape[0] == got.shape[1] and _close(got, expected.T, rtol, atol):
+        hints.append(
+            "hint: you returned the transpose of the answer: check the order of the "
+            "operands of @ and where .T goes."
+        )
+    if np.any(expected != 0) and _close(got, -expected, rtol, atol):
+        hints.append("hint: the sign is flipped.")
+        return hints
+    if not np.any(got) and np.any(expected):
+        hints.append("hint: every entry is zero: is something missing from the formula?")
+        return hints
+    scale = float(np.max(np.abs(expected))) if expected.size else 0.0
+    mask = np.abs(expected) > 1e-12 * scale
+    if np.any(mask):
+        factor = float(np.median(got[mask] / expected[mask]))
+        fits = np.all(np.abs(got - factor * expected) <= 1e-6 * scale * max(1.0, abs(factor)))
+        if fits and factor != 0 and abs(factor - 1) > 1e-3:
+            hint = _factor_hint(factor, _batch_sizes(inputs))
+            # one number is always "a constant times" another: only say so for whole arrays
+            if expected.size > 1 or "N =" in hint:
+                hints.append(hint)
+    return hints
+
+
+def _factor_hint(factor: float, batch_sizes: set[int]) -> str:
+    for n in sorted(batch_sizes):
+        if math.isclose(factor, n, rel_tol=1e-6):
+            return (
+                f"hint: your result is N = {n} times the answer: that is a sum over the batch "
+                "where the mean is wanted (divide by N once)."
+            )
+        if math.isclose(factor, 1 / n, rel_tol=1e-6):
+            return (
+                f"hint: your result is the answer divided by N = {n}: you averaged over the "
+                "batch where a sum is wanted, or divided by N twice."
+            )
+    return (
+        f"hint: your result is {factor:.6g} times the answer everywhere: a constant factor "
+        "is missing or extra (e.g. a 2 from differentiating a square, or a 0.5)."
+    )
+
+
+def _shape_hint(got_shape, expected_shape) -> str:
+    if len(got_shape) == 2 and got_shape == expected_shape[::-1]:
+        return (
+            "hint: your shape is the transpose of the expected one: check the order of the "
+            "operands of @ and where .T goes."
+        )
+    if got_shape == ():
+        return (
+            "hint: you returned a single number where an array is expected: a reduction "
+            "(sum, max, mean) ran over the whole array. np.max reduces; np.maximum compares "
+            "elementwise."
+        )
+    if len(got_shape) == len(expected_shape) - 1:
+        return (
+            "hint: one axis is missing: a sum or max over an axis drops it unless you pass "
+            "keepdims=True."
+        )
+    if math.prod(got_shape) == math.prod(expected_shape):
+        return "hint: the right number of entries in the wrong arrangement: a stray reshape or .T?"
+    return ""
+
+
+def _compare_array(got, expected: np.ndarray, rtol, atol, inputs, mistakes, float_only):
+    """Raise _MismatchError unless ``got`` matches the array ``expected``; return the ratio."""
+    if isinstance(got, Mapping | str) or got is None:
+        raise _MismatchError(f"expected {describe(expected)}\ngot {describe(got)}")
+    try:
+        arr = np.asarray(got)
+    except ValueError as exc:  # ragged lists
+        raise _MismatchError(f"expected an array, got {describe(got)} ({exc})") from None
+    if arr.dtype.kind not in "biuf":
+        raise _MismatchError(f"expected a numeric array, got {describe(got)}")
+    if float_only and arr.dtype.kind != "f":
+        raise _MismatchError(
+            f"expected a float array, got dtype {arr.dtype}.\n"
+            "hint: create the array as float, e.g. np.zeros((N, C)), or convert with "
+            ".astype(float)."
+        )
+    if arr.shape != expected.shape:
+        hint = _shape_hint(arr.shape, expected.shape)
+        raise _MismatchError(
+            f"expected shape {_shape_text(expected.shape)}, got {_shape_text(arr.shape)}.\n"
+            f"expected: {describe(expected)}\ngot:      {describe(got)}"
+            + ("\n" + hint if hint else "")
+        )
+    arr = arr.astype(np.float64)
+    with np.errstate(invalid="ignore", over="ignore"):
+        diff = np.abs(arr - expected)
+        ratio = diff / (atol + rtol * np.abs(expected))
+    # nan or inf anywhere expected finite is a failure, whatever the tolerance says
+    ratio = np.where(np.isfinite(arr) | ~np.isfinite(expected), ratio, np.inf)
+    ratio = np.where(np.isnan(ratio), np.where(arr == expected, 0.0, np.inf), ratio)
+    worst_ratio = float(ratio.max()) if ratio.size else 0.0
+    if worst_ratio <= 1.0:
+        return worst_ratio
+    worst = np.unravel_index(int(np.argmax(ratio)), ratio.shape) if ratio.ndim else ()
+    e, g_ = float(expected[worst]), float(arr[worst])
+    rel = f"relative error {abs(g_ - e) / abs(e):.2e}; " if e != 0 else ""
+    tolerance = f"tolerance rtol={rtol:g}, atol={atol:g}"
+    if expected.ndim == 0:
+        lines = [f"expected {e!r}, got {g_!r} ({rel}{tolerance})"]
+    else:
+        lines = [
+            f"expected: {describe(expected)}",
+            f"got:      {describe(arr)}",
+            f"largest error at [{', '.join(map(str, worst))}]: got {g_:.8g}, expected {e:.8g} "
+            f"(absolute error {abs(g_ - e):.2e}, {rel}{tolerance})",
+        ]
+    hints = _value_hints(arr, expected, rtol, atol, inputs, mistakes)
+    raise _MismatchError("\n".join(lines + hints[:2]), worst_ratio)
+
+
+def _compare(got, expected, path, rtol, atol, inputs, mistakes, float_only, parts, records):
+    """Compare recursively (tuples, dicts, numbers, arrays), recording one ratio per leaf."""
+    if isinstance(expected, tuple):
+        if not isinstance(got, tuple | list) or len(got) != len(expected):
+            raise _MismatchError(
+                f"expected a tuple of {len(expected)} values"
+                + (f" ({', '.join(parts)})" if parts else "")
+                + f", got {describe(got)}"
+            )
+        for i, (g_, e) in enumerate(zip(got, expected, strict=True)):
+            label = parts[i] if parts else f"{path}[{i}]"
+            part_mistakes = (mistakes or {}).get(label) if parts else None
+            _compare(g_, e, label, rtol, atol, inputs, part_mistakes, float_only, None, records)
+        return
+    if isinstance(expected, Mapping):
+        if not isinstance(got, Mapping):
+            raise _MismatchError(
+                f"expected a dict with keys {sorted(expected)}, got {describe(got)}"
+            )
+        missing, extra = set(expected) - set(got), set(got) - set(expected)
+        if missing or extra:
+            raise _MismatchError(
+                f"expected a dict with keys {sorted(expected)}, got keys {sorted(got)}"
+                + (f" (missing {sorted(missing)})" if missing else "")
+                + (f" (unexpected {sorted(extra)})" if extra else "")
+            )
+        for key in expected:
+            label = f"{path}[{key!r}]"
+            _compare(
+                got[key], expected[key], label, rtol, atol, inputs,
+                (mistakes or {}).get(key), float_only, None, records,
+            )  # fmt: skip
+        return
+    try:
+        if isinstance(expected, bool | int | np.integer) and not isinstance(expected, bool):
+            _compare_int(got, int(expected))
+            records.append((path, 0.0))
+            return
+        if isinstance(expected, float | np.floating):
+            got_scalar = _as_scalar(got)
+            ratio = _compare_array(
+                got_scalar, np.asarray(float(expected)), rtol, atol, inputs, mistakes, False
+            )
+            records.append((path, ratio))
+            return
+        ratio = _compare_array(
+            got, np.asarray(expected, dtype=np.float64), rtol, atol, inputs, mistakes, float_only
+        )
+        records.append((path, ratio))
+    except _MismatchError as mismatch:
+        if not path:
+            raise
+        nested = "\n".join("  " + line for line in mismatch.text.splitlines())
+        raise _MismatchError(f"{path} is wrong:\n{nested}", mismatch.ratio) from None
+
+
+def _compare_int(got, expected: int) -> None:
+    if isinstance(got, bool) or not isinstance(got, int | np.integer):
+        if isinstance(got, float | np.floating) and float(got).is_integer():
+            raise _MismatchError(
+                f"expected the int {expected}, got the float {got!r}: return an int."
+            )
+        raise _MismatchError(f"expected the int {expected}, got {describe(got)}")
+    if int(got) != expected:
+        raise _MismatchError(
+            f"expected {expected}, got {int(got)} (off by {int(got) - expected:+d})"
+        )
+
+
+def _as_scalar(got):
+    if isinstance(got, bool | int | float | np.integer | np.floating):
+        return float(got)
+    if isinstance(got, np.ndarray) and got.ndim == 0:
+        return got
+    raise _MismatchError(f"expected a single number (float), got {describe(got)}")
+
+
+# --------------------------------------------------------------------------- unchanged inputs
+
+
+def _snapshot(value):
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if isinstance(value, Mapping):
+        return {k: _snapshot(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_snapshot(v) for v in value)
+    return value
+
+
+def _changes(before, after, label: str) -> str | None:
+    """How ``after`` differs from the snapshot ``before``, or None if it does not."""
+    if isinstance(before, np.ndarray):
+        if not isinstance(after, np.ndarray) or after.shape != before.shape:
+            return f"{label} changed shape from {before.shape} to {np.shape(after)}"
+        same = np.isclose(after, before, rtol=UNCHANGED_RTOL, atol=0.0, equal_nan=True)
+        if not np.all(same):
+            where = np.unravel_index(int(np.argmin(same)), same.shape) if same.ndim else ()
+            return (
+                f"{label}[{', '.join(map(str, where))}] was {float(before[where]):.8g} and is "
+                f"now {float(after[where]):.8g}"
+            )
+        return None
+    if isinstance(before, Mapping):
+        if set(before) != set(after):
+            return f"the keys of {label} changed from {sorted(before)} to {sorted(after)}"
+        for key in before:
+            change = _changes(before[key], after[key], f"{label}[{key!r}]")
+            if change:
+                return change
+        return None
+    if isinstance(before, list | tuple):
+        if len(before) != len(after):
+            return f"{label} changed length from {len(before)} to {len(after)}"
+        for i, (b, a) in enumerate(zip(before, after, strict=True)):
+            change = _changes(b, a, f"{label}[{i}]")
+            if change:
+                return change
+        return None
+    if _is_scalar_text(before) and before != after:
+        return f"{label} was {before!r} and is now {after!r}"
+    return None
+
+
+# --------------------------------------------------------------------------- public checks
+
+
+def check(
+    func,
+    *args,
+    expected,
+    rtol: float = RTOL,
+    atol: float = ATOL,
+    mistakes: dict | None = None,
+    parts: tuple[str, ...] | None = None,
+    float_only: bool = False,
+    modifies: tuple[str, ...] = (),
+    **kwargs,
+) -> None:
+    """Call ``func(*args, **kwargs)`` and check the result against ``expected``.
+
+    Parameters
+    ----------
+    func : callable
+        The student's function.
+    *args, **kwargs
+        Its arguments. The names ``expected, rtol, atol, mistakes, parts, float_only,
+        modifies`` are taken by this function.
+    expected : array, float, int, tuple or dict
+        The right answer. Arrays and floats are compared entrywise with
+        ``|got - expected| <= atol + rtol * |expected|``; ints exactly; tuples and dicts
+        part by part (a dict must have exactly the expected keys).
+    mistakes : dict, optional
+        ``{description: wrong answer}``: when the result matches a wrong answer, its
+        description is shown as a hint. With ``parts`` or a dict ``expected``, give one
+        such dict per part, keyed by the part's name.
+    parts : tuple of str, optional
+        Names for the parts of a tuple result, e.g. ``("dX", "dW", "db")``.
+    float_only : bool
+        Require a floating-point array (e.g. ``one_hot``).
+    modifies : tuple of str
+        Arguments the function may change (e.g. ``params`` for an in-place optimiser
+        step). Every other array, dict or list argument must be unchanged afterwards.
+
+    Raises
+    ------
+    GradingError
+        If the call fails, warns, changes an input or returns a wrong result.
+    """
+    __tracebackhide__ = True
+    name = _name(func)
+    inputs = _bind(func, args, kwargs) if callable(func) else {}
+    before = {k: _snapshot(v) for k, v in inputs.items() if k not in modifies}
+    got = call(func, *args, **kwargs)
+    head = f"{_call_text(name, inputs)} returned a wrong result."
+    records: list[tuple[str, float]] = []
+    try:
+        _compare(got, expected, "", rtol, atol, inputs, mistakes, float_only, parts, records)
+    except _MismatchError as mismatch:
+        for label, ratio in records:
+            _record(name, label, ratio)
+        _fail(_message(head, inputs, mismatch.text), name, "", mismatch.ratio)
+    for label, ratio in records:
+        _record(name, label, ratio)
+    for key, snapshot in before.items():
+        change = _changes(snapshot, inputs[key], key)
+        if change:
+            _fail(
+                _message(
+                    f"{_call_text(name, inputs)} changed its input {key}: {change}.",
+                    {key: snapshot},
+                    "hint: build new arrays (`Z = Z - m`) instead of writing into an argument "
+                    "(`Z -= m`, `Z[mask] = 0`); if you perturb an argument, put every entry back.",
+                ),
+                name,
+                f"{key} unchanged",
+            )
+
+
+def check_gradient(
+    func,
+    got,
+    f: Callable[[np.ndarray], float],
+    x: np.ndarray,
+    label: str = "gradient",
+    h: float = 1e-5,
+    rtol: float = GRAD_RTOL,
+    atol: float = GRAD_ATOL,
+    inputs: dict | None = None,
+) -> None:
+    """Check an analytic gradient ``got`` against central differences of ``f`` at ``x``.
+
+    The numerical gradient is computed in float64 with step ``h`` (see
+    :func:`numerical_gradient`); ``func`` is the student's function that produced
+    ``got``, named in the message; ``label`` names the gradient (e.g. ``"grads['W1']"``).
+    """
+    __tracebackhide__ = True
+    name = _name(func)
+    numeric = numerical_gradient(f, np.asarray(x, dtype=np.float64), h)
+    records: list[tuple[str, float]] = []
+    try:
+        _compare(got, numeric, label, rtol, atol, inputs or {}, None, False, None, records)
+    except _MismatchError as mismatch:
+        _fail(
+            _message(
+                f"{name}: {label} disagrees with a numerical gradient (central differences, "
+                f"h={h:g}, float64).",
+                inputs,
+                mismatch.text,
+            ),
+            name,
+            label,
+            mismatch.ratio,
+        )
+    for lab, ratio in records:
+        _record(name, lab, ratio)
+
+
+def expect(condition: bool, func, message: str, **inputs) -> None:
+    """Fail with ``message`` about ``func`` unless ``condition`` holds; ``inputs`` are shown."""
+    __tracebackhide__ = True
+    name = _name(func)
+    if not condition:
+        _fail(_message(f"{name}: {message}", inputs), name, message)
+    _record(name, message, 0.0)
+
+
+def check_minibatches(func, N: int, batch_size: int, seed: int = 0) -> None:
+    """Check a mini-batch iterator ``func(X, y, batch_size, rng)`` against its contract.
+
+    The data are built here so that every row can be recognised: row ``n`` of ``X``
+    is ``[n, -n]`` and its label is ``10 * n``. One pass must yield ``(X_batch,
+    y_batch)`` pairs of ``batch_size`` rows (the last may have fewer) covering every
+    row exactly once, each X row with its own label, in shuffled order; the order
+    must come from ``rng`` alone (same seed, same batches, whatever the state of
+    ``np.random``; a second pass with the same ``rng`` is a new order), and ``X`` and
+    ``y`` must be left unchanged.
+    """
+    __tracebackhide__ = True
+    name = _name(func)
+    X = np.column_stack([np.arange(N, dtype=np.float64), -np.arange(N, dtype=np.float64)])
+    y = 10 * np.arange(N)
+    inputs = {"X": X, "y": y, "batch_size": batch_size, "rng": np.random.default_rng(seed)}
+    head = f"{name}(X, y, batch_size={batch_size}, rng) with N = {N} rows"
+
+    def need(condition: bool, problem: str) -> None:
+        __tracebackhide__ = True
+        if not condition:
+            _fail(_message(f"{head}: {problem}", inputs), name, problem)
+
+    def one_pass(rng) -> np.ndarray:
+        """Row numbers in the order one pass yields them, after checking the batches."""
+        __tracebackhide__ = True
+        batches = call(func, X, y, batch_size, rng)
+        need(
+            isinstance(batches, list | tuple)
+            and all(isinstance(b, tuple | list) and len(b) == 2 for b in batches),
+            f"expected an iterator of (X_batch, y_batch) pairs, got {describe(batches)}",
+        )
+        pairs = [(np.asarray(xb), np.asarray(yb)) for xb, yb in batches]
+        need(
+            all(xb.ndim == 2 and xb.shape[1] == 2 and yb.shape == (len(xb),) for xb, yb in pairs),
+            "each X_batch must be (B, D) and its y_batch (B,); got shapes "
+            + ", ".join(f"{xb.shape} and {yb.shape}" for xb, yb in pairs[:4]),
+        )
+        sizes = [len(yb) for _, yb in pairs]
+        want = [batch_size] * (N // batch_size) + ([N % batch_size] if N % batch_size else [])
+        need(
+            sizes == want,
+            f"the batch sizes should be {want} (all of batch_size rows but the last), got {sizes}",
+        )
+        rows = np.concatenate([xb[:, 0] for xb, _ in pairs]).astype(int)
+        need(
+            sorted(rows.tolist()) == list(range(N)),
+            "every row must appear exactly once per pass; the rows you yielded were "
+            f"{_preview(rows)}",
+        )
+        need(
+            all(np.array_equal(yb, 10 * xb[:, 0]) for xb, yb in pairs),
+            "each X row must stay with its own label: X and y were shuffled differently "
+            "(draw one permutation and index both arrays with it)",
+        )
+        return rows
+
+    order = one_pass(np.random.default_rng(seed))
+    need(
+        bool(np.all(X[:, 0] == np.arange(N))) and bool(np.all(y == 10 * np.arange(N))),
+        "X and y must be left unchanged: shuffle indices, not the arrays themselves",
+    )
+    if N >= 5:
+        need(
+            not np.array_equal(order, np.arange(N)),
+            "the rows came out in their original order: shuffle them with rng.permutation(N)",
+        )
+        # code that reads numpy's global generator instead of rng gives another order here
+        again = one_pass(np.random.default_rng(seed))
+        need(
+            np.array_equal(order, again),
+            "two calls with generators seeded alike gave different orders: draw the "
+            "permutation from the rng argument, not from np.random or a new generator",
+        )
+        rng = np.random.default_rng(seed)
+        one_pass(rng)
+        need(
+            not np.array_equal(one_pass(rng), order),
+            "a second pass with the same rng repeated the first order: draw a new "
+            "permutation from rng at every call",
+        )
+    _record(name, "minibatches contract", 0.0)
+
+
+# --------------------------------------------------------------------------- references
+
+
+def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, h: float = 1e-5):
+    """Central differences ``(f(x + h e_i) - f(x - h e_i)) / 2h`` for every entry of ``x``.
+
+    Parameters
+    ----------
+    f : callable
+        Scalar function of an array shaped like ``x``.
+    x : ndarray
+        Point, any shape; not modified (the function works on a float64 copy).
+    h : float
+        Step.
+
+    Returns
+    -------
+    ndarray
+        Gradient, shape of ``x``, float64.
+    """
+    point = np.array(x, dtype=np.float64)
+    grad = np.empty_like(point)
+    for i in np.ndindex(point.shape):
+        old = point[i]
+        point[i] = old + h
+        up = float(f(point))
+        point[i] = old - h
+        down = float(f(point))
+        point[i] = old
+        grad[i] = (up - down) / (2 * h)
+    return grad
+
+
+def _ref_sigmoid(z):
+    # exp(-log(1 + exp(-z))) is finite for every float and never warns
+    return np.exp(-np.logaddexp(0.0, -np.asarray(z, dtype=np.float64)))
+
+
+def _ref_softmax(Z):
+    Z = np.asarray(Z, dtype=np.float64)
+    return np.exp(Z - np.logaddexp.reduce(Z, axis=1, keepdims=True))
+
+
+def _ref_one_hot(y, C):
+    return (np.asarray(y)[:, None] == np.arange(C)).astype(np.float64)
+
+
+def _ref_gelu(z):
+    z = np.asarray(z, dtype=np.float64)
+    return 0.5 * z * (1.0 + np.tanh(math.sqrt(2.0 / math.pi) * (z + 0.044715 * z**3)))
+
+
+_ACTIVATIONS = {
+    "relu": lambda z: np.maximum(z, 0.0),
+    "sigmoid": _ref_sigmoid,
+    "tanh": np.tanh,
+    "gelu": _ref_gelu,
+}
+
+
+def _ref_mlp_forward(X, params, activation="relu"):
+    A = _ACTIVATIONS[activation](X @ params["W1"] + params["b1"])
+    return _ref_softmax(A @ params["W2"] + params["b2"])
+
+
+def _ref_cross_entropy(P, Y):
+    rows = np.arange(len(Y))
+    return float(-np.mean(np.log(np.asarray(P, dtype=np.float64)[rows, np.argmax(Y, axis=1)])))
+
+
+def _ref_softmax_cross_entropy_backward(Z, y):
+    N, C = np.shape(Z)
+    return (_ref_softmax(Z) - _ref_one_hot(y, C)) / N
+
+
+def _ref_mlp_backward(X, y, params):
+    """Loss and gradients of X -> linear -> ReLU -> linear -> softmax cross-entropy."""
+    Z1 = X @ params["W1"] + params["b1"]
+    A1 = np.maximum(Z1, 0.0)
+    Z2 = A1 @ params["W2"] + params["b2"]
+    log_p = Z2 - np.logaddexp.reduce(Z2, axis=1, keepdims=True)
+    loss = float(-np.mean(log_p[np.arange(len(y)), y]))
+    dZ2 = _ref_softmax_cross_entropy_backward(Z2, y)
+    dZ1 = (dZ2 @ params["W2"].T) * (Z1 > 0)
+    grads = {
+        "W1": X.T @ dZ1,
+        "b1": dZ1.sum(axis=0),
+        "W2": A1.T @ dZ2,
+        "b2": dZ2.sum(axis=0),
+    }
+    return loss, grads
+
+
+def _ref_neuron_ridge_grads(w, b, x, y, lam):
+    a = float(_ref_sigmoid(w * x + b))
+    dL_dz = -(y - a) * a * (1.0 - a)
+    return dL_dz * x + 2.0 * lam * w, dL_dz
+
+
+def _ref_sgd_step(params, grads, lr):
+    return {k: params[k] - lr * grads[k] for k in params}
+
+
+def _ref_momentum_step(params, grads, velocity, lr, beta):
+    velocity = {k: beta * velocity[k] - lr * grads[k] for k in params}
+    return {k: params[k] + velocity[k] for k in params}, velocity
+
+
+def _ref_minibatches(X, y, batch_size, rng):
+    order = rng.permutation(len(X))
+    for start in range(0, len(X), batch_size):
+        rows = order[start : start + batch_size]
+        yield X[rows], y[rows]
+
+
+def _ref_train_mlp(
+    X, y, params, lr, epochs, batch_size, rng, beta=0.0, decay=0.0, backward=None, batches=None
+):
+    """Mini-batch SGD with momentum and inverse-time decay per step.
+
+    ``backward`` (default: the reference ``mlp_backward``) and ``batches`` (default:
+    the reference ``minibatches``) let a test train with the student's own pieces.
+    """
+    backward = backward or _ref_mlp_backward
+    batches = batches or _ref_minibatches
+    params = {k: np.array(v, dtype=np.float64) for k, v in params.items()}
+    velocity = {k: np.zeros_like(v) for k, v in params.items()}
+    losses, step = [], 0
+    for _ in range(epochs):
+        epoch_losses = []
+        for X_batch, y_batch in batches(X, y, batch_size, rng):
+            loss, grads = backward(X_batch, y_batch, params)
+            params, velocity = _ref_momentum_step(
+                params, grads, velocity, lr / (1.0 + decay * step), beta
+            )
+            epoch_losses.append(loss)
+            step += 1
+        losses.append(float(np.mean(epoch_losses)))
+    return params, losses
+
+
+reference = SimpleNamespace(
+    count_parameters=lambda sizes: sum((a + 1) * b for a, b in itertools.pairwise(sizes)),
+    linear_forward=lambda X, W, b: X @ W + b,
+    sigmoid=_ref_sigmoid,
+    relu=_ACTIVATIONS["relu"],
+    tanh=np.tanh,
+    gelu=_ref_gelu,
+    softmax=_ref_softmax,
+    one_hot=_ref_one_hot,
+    cross_entropy=_ref_cross_entropy,
+    mlp_forward=_ref_mlp_forward,
+    sigmoid_backward=lambda dA, Z: dA * _ref_sigmoid(Z) * _ref_sigmoid(-np.asarray(Z)),
+    relu_backward=lambda dA, Z: np.where(np.asarray(Z) > 0, dA, 0.0),
+    tanh_backward=lambda dA, Z: dA * (1.0 - np.tanh(Z) ** 2),
+    linear_backward=lambda dZ, X, W: (dZ @ W.T, X.T @ dZ, dZ.sum(axis=0)),
+    softmax_cross_entropy_backward=_ref_softmax_cross_entropy_backward,
+    mlp_backward=_ref_mlp_backward,
+    numerical_gradient=numerical_gradient,
+    neuron_ridge_grads=_ref_neuron_ridge_grads,
+    sgd_step=_ref_sgd_step,
+    momentum_step=_ref_momentum_step,
+    inverse_time_decay=lambda lr0, decay, step: lr0 / (1.0 + decay * step),
+    minibatches=_ref_minibatches,
+    train_mlp=_ref_train_mlp,
+)
+"""Independent float64 answers to every graded function of the three problem sets."""
+
+
+# --------------------------------------------------------------------------- command line
+
+
+def _validate(paths: list[str]) -> int:
+    """Run nbgrader's validator on each notebook; return the number that fail."""
+    from nbgrader.validator import Validator  # heavy: only the command line needs it
+
+    validator = Validator()
+    validator.validate_all = True  # ungraded cells must run cleanly too
+    validator.ignore_checksums = True
+    failures = 0
+    for path in paths:
+        results = validator.validate(path)
+        problems = [
+            f"  {kind}: {item.get('raw_error') or item['source'][:200]}"
+            for kind in ("type_changed", "changed", "failed")
+            for item in results.get(kind, [])
+        ]
+        print(("FAILED " if problems else "ok     ") + path)
+        for problem in problems:
+            print(problem)
+        failures += bool(problems)
+    return failures
+
+
+def _main(argv: list[str]) -> int:
+    if len(argv) < 2 or argv[0] != "validate":
+        print("usage: python -m nnkit.grading validate NOTEBOOK [NOTEBOOK...]", file=sys.stderr)
+        return 2
+    return 1 if _validate(argv[1:]) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(_main(sys.argv[1:]))

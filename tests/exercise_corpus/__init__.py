@@ -1,0 +1,190 @@
+"""Wrong and alternative answers to the graded functions, and how to grade them.
+
+Each assignment has a file ``<assignment>.py`` of answers in cells headed
+
+    # %% wrong softmax: normalises each column (axis=0)
+    # %% right softmax: log-sum-exp instead of the row max
+
+A *wrong* answer is a mistake students really make; the test cell of its function
+must take points off. A *right* answer is a different but valid implementation;
+it must get full marks. Each body is a complete ``def`` that replaces the answer
+cell of that function in the instructor's solution notebook. The code before the
+first cell (imports) only keeps the file importable and lintable.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+ASSIGNMENTS = {
+    "ps1_forward": "forward",
+    "ps2_backward": "backward",
+    "ps3_training": "training",
+}
+# Functions whose answers call other graded functions of the same notebook: their wrong
+# answers are graded with every other answer correct, so a failure is theirs alone.
+DEPENDENT = {"mlp_forward", "mlp_backward", "train_mlp"}
+_HEADER = re.compile(r"^# %% (wrong|right) (\w+): (.+)$", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One answer to one graded function."""
+
+    assignment: str
+    kind: str  # "wrong" or "right"
+    function: str
+    description: str
+    source: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.kind} {self.function}: {self.description}"
+
+
+def load_corpus(assignment: str) -> list[Answer]:
+    """Every answer in ``<assignment>.py``, in file order."""
+    text = (HERE / f"{assignment}.py").read_text()
+    heads = list(_HEADER.finditer(text))
+    answers = []
+    for head, following in zip(heads, [*heads[1:], None], strict=True):
+        body = text[head.end() : following.start() if following else len(text)]
+        answers.append(Answer(assignment, head[1], head[2], head[3].strip(), body.strip() + "\n"))
+    return answers
+
+
+def solution_path(assignment: str) -> Path:
+    return ROOT / "solutions" / assignment / f"{ASSIGNMENTS[assignment]}.ipynb"
+
+
+def release_path(assignment: str) -> Path:
+    return ROOT / "exercises" / assignment / f"{ASSIGNMENTS[assignment]}.ipynb"
+
+
+def grade_id(cell) -> str | None:
+    return cell.metadata.get("nbgrader", {}).get("grade_id")
+
+
+def is_test(cell) -> bool:
+    return bool(cell.metadata.get("nbgrader", {}).get("grade"))
+
+
+def answer_cells(nb) -> dict[str, nbformat.NotebookNode]:
+    """{function name: answer cell} of an nbgrader notebook."""
+    return {
+        grade_id(cell): cell
+        for cell in nb.cells
+        if cell.metadata.get("nbgrader", {}).get("solution")
+    }
+
+
+def graded_cells(nb) -> dict[str, nbformat.NotebookNode]:
+    """{function name: test cell}; test cells are named ``test_<function>``."""
+    return {grade_id(cell).removeprefix("test_"): cell for cell in nb.cells if is_test(cell)}
+
+
+def substitute(nb, answers: list[Answer]):
+    """A copy of ``nb`` with each answer's source in its function's answer cell."""
+    nb = nbformat.from_dict(nb)
+    cells = answer_cells(nb)
+    for answer in answers:
+        if answer.function not in cells:
+            raise KeyError(f"{answer.assignment} has no answer cell for {answer.function}")
+        cells[answer.function].source = answer.source
+    return nb
+
+
+def without_demo(nb):
+    """A copy of ``nb`` without the ungraded cells after the last test cell.
+
+    ps3 ends with a digits demo that takes seconds and scores nothing; corpus
+    submissions leave it out so a whole corpus grades in reasonable time.
+    """
+    nb = nbformat.from_dict(nb)
+    graded = [i for i, cell in enumerate(nb.cells) if is_test(cell)]
+    nb.cells = nb.cells[: max(graded) + 1]
+    return nb
+
+
+def rounds(answers: list[Answer]) -> list[list[Answer]]:
+    """Group answers into submissions that can be graded together.
+
+    Right answers are all valid, so the k-th right answer of every function shares a
+    submission. Wrong answers of independent functions share one the same way (each
+    test cell exercises only its own function); a wrong answer of a DEPENDENT function
+    gets a submission of its own, where everything else is the instructor's solution.
+    """
+    groups: list[list[Answer]] = []
+    for kind in ("wrong", "right"):
+        by_function: dict[str, list[Answer]] = {}
+        for answer in answers:
+            if answer.kind != kind:
+                continue
+            if kind == "wrong" and answer.function in DEPENDENT:
+                groups.append([answer])
+            else:
+                by_function.setdefault(answer.function, []).append(answer)
+        depth = max((len(v) for v in by_function.values()), default=0)
+        groups += [[v[k] for v in by_function.values() if k < len(v)] for k in range(depth)]
+    return groups
+
+
+@dataclass(frozen=True)
+class CellResult:
+    """What one function's test cell made of a submission, run in-process."""
+
+    passed: bool
+    ratio: float  # largest error / tolerance over the cell's comparisons (inf: not numeric)
+    message: str
+
+
+def grade_in_process(nb, functions=None) -> dict[str, CellResult]:
+    """Run a notebook's cells in one namespace, test cells under ``grading.record()``.
+
+    This is the grading comparison without nbgrader or a kernel: fast enough to
+    measure every corpus answer against every check, and to report by how much
+    each passes or fails. Cells after the last test cell are skipped.
+    """
+    nb = without_demo(nb)
+    namespace: dict = {"__name__": "__main__"}
+    results = {}
+    with contextlib.redirect_stdout(io.StringIO()):  # cells may print progress
+        for index, cell in enumerate(nb.cells):
+            if cell.cell_type == "code":
+                _run_cell(index, cell, namespace, functions, results)
+    return results
+
+
+def _run_cell(index, cell, namespace, functions, results) -> None:
+    from nnkit import grading
+
+    code = compile(cell.source, f"<cell {index}: {grade_id(cell) or 'code'}>", "exec")
+    if not is_test(cell):
+        # a broken answer cell leaves its function undefined, as in Jupyter
+        with contextlib.suppress(Exception):
+            exec(code, namespace)
+        return
+    function = grade_id(cell).removeprefix("test_")
+    if functions is not None and function not in functions:
+        return
+    with grading.record() as records:
+        try:
+            exec(code, namespace)
+            error = None
+        except Exception as exc:  # GradingError, or e.g. NameError for a missing function
+            error = exc
+    ratios = [r["ratio"] for r in records] or [0.0]
+    if error is None:
+        results[function] = CellResult(True, max(ratios), "")
+    else:
+        ratio = getattr(error, "ratio", math.inf)
+        results[function] = CellResult(False, max([*ratios, ratio]), str(error))

@@ -1,0 +1,405 @@
+"""The three nbgrader assignments: structure, release, and grading by real nbgrader.
+
+The fast tests read the notebooks. The ``grading`` tests build one throwaway course
+per assignment and run nbgrader on it (generate_assignment, autograde,
+generate_feedback), the three courses side by side, with these submissions:
+
+- the instructor's solution notebook, five times (full marks every time);
+- the unchanged student release (zero);
+- a blank notebook whose answer cells are empty (zero, and no hidden test leaks
+  through its NameErrors);
+- a tampered one: test cells deleted or replaced by ``pass`` are put back;
+- the corpus of tests/exercise_corpus: every wrong answer must lose points on its
+  function's test cell, every alternative right answer must get full marks.
+"""
+
+from __future__ import annotations
+
+import ast
+import html
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from tests.exercise_corpus import (
+    ASSIGNMENTS,
+    DEPENDENT,
+    answer_cells,
+    grade_id,
+    grade_in_process,
+    graded_cells,
+    load_corpus,
+    release_path,
+    rounds,
+    solution_path,
+    substitute,
+    without_demo,
+)
+from tests.exercise_corpus.course import build_course, start_grading
+
+# The graded functions and their signatures, as fixed by the exercise contract.
+CONTRACT = {
+    "ps1_forward": {
+        "count_parameters": "layer_sizes",
+        "linear_forward": "X, W, b",
+        "sigmoid": "z",
+        "relu": "z",
+        "tanh": "z",
+        "gelu": "z",
+        "softmax": "Z",
+        "one_hot": "y, C",
+        "cross_entropy": "P, Y",
+        "mlp_forward": "X, params, activation='relu'",
+    },
+    "ps2_backward": {
+        "sigmoid_backward": "dA, Z",
+        "relu_backward": "dA, Z",
+        "tanh_backward": "dA, Z",
+        "linear_backward": "dZ, X, W",
+        "softmax_cross_entropy_backward": "Z, y",
+        "mlp_backward": "X, y, params",
+        "numerical_gradient": "f, x, h=1e-05",
+        "neuron_ridge_grads": "w, b, x, y, lam",
+    },
+    "ps3_training": {
+        "sgd_step": "params, grads, lr",
+        "momentum_step": "params, grads, velocity, lr, beta",
+        "inverse_time_decay": "lr0, decay, step",
+        "minibatches": "X, y, batch_size, rng",
+        "train_mlp": "X, y, params, lr, epochs, batch_size, rng, beta=0.0, decay=0.0",
+    },
+}
+LECTURES = {
+    "ps1_forward": ["01_anatomy", "02_activations", "03_outputs_and_losses"],
+    "ps2_backward": ["02_activations", "03_outputs_and_losses", "05_backprop"],
+    "ps3_training": ["06_optimization", "08_digits"],
+}
+HIDDEN = re.compile(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", re.DOTALL)
+
+
+def read(path: Path):
+    return nbformat.read(path, as_version=4)
+
+
+def signature(source: str, function: str) -> str:
+    """The parameter list of ``def function(...)`` in ``source``, as written by ast."""
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.FunctionDef) and node.name == function:
+            return ast.unparse(node.args)
+    raise AssertionError(f"no def {function} in:\n{source}")
+
+
+def hidden_lines(nb) -> set[str]:
+    """Lines of hidden tests worth looking for: at least 12 characters, and not found
+    anywhere in what students are meant to see (visible tests, text, given code)."""
+    hidden = {
+        line.strip()
+        for cell in nb.cells
+        for b in HIDDEN.findall(cell.source)
+        for line in b.splitlines()
+    }
+    visible = normalise("\n".join(HIDDEN.sub("", cell.source) for cell in nb.cells))
+    return {line for line in hidden if len(line) >= 12 and normalise(line) not in visible}
+
+
+def normalise(text: str) -> str:
+    return " ".join(text.split())
+
+
+# --------------------------------------------------------------------------- structure
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_every_graded_function_has_an_answer_cell_and_a_test_cell(assignment):
+    """Each contract function: its answer cell (the contract's signature) and a test cell
+    with points, a one-line docstring, visible tests and hidden tests."""
+    nb = read(solution_path(assignment))
+    answers, tests = answer_cells(nb), graded_cells(nb)
+    for function, params in CONTRACT[assignment].items():
+        assert function in answers, f"{assignment}: no answer cell for {function}"
+        assert signature(answers[function].source, function) == params
+        assert function in tests, f"{assignment}: no test cell for {function}"
+        cell = tests[function]
+        assert cell.metadata.nbgrader["points"] > 0
+        first = cell.source.splitlines()[0]
+        match = re.fullmatch(rf'"""{function} \((\d) points?\): .+\."""', first)
+        assert match, f"test_{function} must open with a one-line docstring: {first}"
+        assert int(match[1]) == cell.metadata.nbgrader["points"], "docstring and points disagree"
+        visible = HIDDEN.sub("", cell.source).splitlines()[1:]
+        assert any(f"{function}" in line for line in visible), f"no visible test of {function}"
+        assert len(HIDDEN.findall(cell.source)) == 1, f"test_{function} needs one hidden block"
+    assert set(tests) == set(CONTRACT[assignment]), "a test cell for a function not in the contract"
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_release_stubs_raise_not_implemented_naming_their_function(assignment):
+    """In the student release each answer cell keeps its def and raises NotImplementedError
+    with the function's name, and no solution or hidden test is left."""
+    nb = read(release_path(assignment))
+    answers = answer_cells(nb)
+    for function in CONTRACT[assignment]:
+        source = answers[function].source
+        assert f'raise NotImplementedError("{function}: replace this line' in source
+        assert signature(source, function) == CONTRACT[assignment][function]
+    text = json.dumps(nb)
+    for marker in ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN", "END HIDDEN"):
+        assert marker not in text
+
+
+@pytest.mark.parametrize(
+    "path", [solution_path(a) for a in ASSIGNMENTS] + [release_path(a) for a in ASSIGNMENTS]
+)
+def test_notebooks_are_committed_without_outputs(path):
+    """Instructor sources and releases carry no outputs or execution counts."""
+    for cell in read(path).cells:
+        if cell.cell_type == "code":
+            assert not cell.outputs and cell.execution_count is None, cell.source[:80]
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_notebooks_link_the_lectures_they_practise(assignment):
+    """Each problem set links its lectures with relative links that resolve."""
+    path = solution_path(assignment)
+    text = "\n".join(c.source for c in read(path).cells if c.cell_type == "markdown")
+    links = set(re.findall(r"\]\((\.\./\.\./lectures/[^)]+\.ipynb)\)", text))
+    assert {Path(link).stem for link in links} == set(LECTURES[assignment])
+    for link in links:
+        assert (path.parent / link).resolve().is_file(), f"{path.name}: {link} does not exist"
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_notebooks_state_the_tolerance_and_the_no_warning_rule(assignment):
+    """Students read how close is close enough, and that stderr output scores zero."""
+    text = "\n".join(
+        c.source for c in read(release_path(assignment)).cells if c.cell_type == "markdown"
+    )
+    assert "**Tolerance.**" in text or "Floats pass when" in text
+    assert "10^{-6}" in text and "10^{-9}" in text  # RTOL and ATOL of nnkit.grading
+    assert "stderr" in text
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_corpus_has_three_wrong_answers_per_function_and_alternatives(assignment):
+    """At least three known-wrong answers and one valid alternative per graded function."""
+    answers = load_corpus(assignment)
+    for function in CONTRACT[assignment]:
+        kinds = [a.kind for a in answers if a.function == function]
+        assert kinds.count("wrong") >= 3, f"{function}: {kinds.count('wrong')} wrong answers"
+        assert kinds.count("right") >= 1, f"{function}: no alternative right answer"
+    assert {a.function for a in answers} <= set(CONTRACT[assignment])
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_corpus_answers_are_told_apart_for_the_right_reason(assignment):
+    """In-process, each wrong answer fails its test cell with a GradingError about that
+    function (not a NameError of broken corpus code), and each right answer passes."""
+    nb = read(solution_path(assignment))
+    wrongly = []
+    for answer in load_corpus(assignment):
+        result = grade_in_process(substitute(nb, [answer]), {answer.function})[answer.function]
+        if answer.kind == "right" and not result.passed:
+            wrongly.append(f"{answer.label} failed: {result.message[:300]}")
+        elif answer.kind == "wrong":
+            first = result.message.splitlines()[0] if result.message else ""
+            if result.passed or not first.startswith(answer.function):
+                wrongly.append(f"{answer.label}: {'passed' if result.passed else first}")
+            elif "NameError" in result.message:
+                wrongly.append(f"{answer.label} is broken: {first}")
+    assert not wrongly, "\n".join(wrongly)
+
+
+# --------------------------------------------------------------------------- nbgrader
+
+
+@dataclass
+class Plan:
+    """What each student of a course submits, and why."""
+
+    notebooks: dict
+    answers: dict  # student -> corpus answers in the submission
+    tampered: dict  # function -> what the tampered submission did to its test cell
+
+
+def tampered_submission(assignment: str, nb):
+    """Delete or blank out test cells; returns the notebook and what happened where."""
+    independent = [f for f in graded_cells(nb) if f not in DEPENDENT]
+    wrong = {a.function: a for a in load_corpus(assignment) if a.kind == "wrong"}
+    deleted_wrong, edited_wrong, deleted_right = independent[:3]
+    nb = substitute(nb, [wrong[deleted_wrong], wrong[edited_wrong]])
+    graded_cells(nb)[edited_wrong].source = "pass"
+    drop = {f"test_{deleted_wrong}", f"test_{deleted_right}"}
+    nb.cells = [cell for cell in nb.cells if grade_id(cell) not in drop]
+    plan = {
+        deleted_wrong: "deleted, wrong",
+        edited_wrong: "edited, wrong",
+        deleted_right: "deleted",
+    }
+    return nb, plan
+
+
+def plan_course(assignment: str) -> Plan:
+    solution = read(solution_path(assignment))
+    short = without_demo(solution)
+    notebooks = {f"instructor{k}": solution for k in range(1, 6)}
+    notebooks["release"] = read(release_path(assignment))
+    blank = nbformat.from_dict(short)
+    for cell in answer_cells(blank).values():
+        cell.source = ""
+    notebooks["blank"] = blank
+    notebooks["tampered"], tampered = tampered_submission(assignment, short)
+    answers = {}
+    for k, group in enumerate(rounds(load_corpus(assignment)), start=1):
+        student = f"{group[0].kind}{k:02d}"
+        notebooks[student] = substitute(short, group)
+        answers[student] = group
+    return Plan(notebooks, answers, tampered)
+
+
+@dataclass
+class Graded:
+    course: Path
+    plan: Plan
+    scores: dict  # student -> {cell: (score, max_score)}
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory) -> dict[str, Graded]:
+    """Every assignment's course, graded by nbgrader (the three run concurrently)."""
+    running = {}
+    results = {}
+    try:
+        for assignment in ASSIGNMENTS:
+            plan = plan_course(assignment)
+            course = build_course(tmp_path_factory.mktemp(assignment), assignment, plan.notebooks)
+            running[assignment] = (course, plan, start_grading(course, assignment))
+        for assignment, (course, plan, process) in running.items():
+            status = process.wait(timeout=3600)
+            log = (course / "nbgrader.log").read_text()
+            assert status == 0, f"nbgrader failed on {assignment}:\n{log[-6000:]}"
+            scores = json.loads((course / "scores.json").read_text())
+            assert set(scores) == set(plan.notebooks), "a submission was not graded"
+            results[assignment] = Graded(course, plan, scores)
+    finally:
+        for _, _, process in running.values():
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    return results
+
+
+def lost_points(cells: dict) -> dict:
+    return {cell: score for cell, (score, top) in cells.items() if score < top}
+
+
+@pytest.mark.grading
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_release_is_what_generate_assignment_makes_of_the_solutions(graded, assignment):
+    """exercises/ is exactly what `make exercises` (generate_assignment) makes of solutions/."""
+    name = f"{ASSIGNMENTS[assignment]}.ipynb"
+    fresh = read(graded[assignment].course / "exercises" / assignment / name)
+    committed = read(release_path(assignment))
+    assert committed.metadata == fresh.metadata
+    assert len(committed.cells) == len(fresh.cells)
+    for ours, theirs in zip(committed.cells, fresh.cells, strict=True):
+        assert (ours.cell_type, ours.get("id"), ours.metadata, ours.source) == (
+            theirs.cell_type,
+            theirs.get("id"),
+            theirs.metadata,
+            theirs.source,
+        ), f"exercises/{assignment}/{name} is stale: run `make exercises`"
+
+
+@pytest.mark.grading
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_instructor_solution_gets_full_marks_five_times(graded, assignment):
+    """The instructor's notebook, submitted by five students, gets every point each time."""
+    scores = graded[assignment].scores
+    for k in range(1, 6):
+        cells = scores[f"instructor{k}"]
+        assert set(cells) == {f"test_{f}" for f in CONTRACT[assignment]}
+        assert not lost_points(cells), f"instructor{k} lost points: {lost_points(cells)}"
+
+
+@pytest.mark.grading
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_unchanged_release_and_blank_answers_get_zero(graded, assignment):
+    """The release as handed out, and a notebook with empty answer cells, score nothing."""
+    for student in ("release", "blank"):
+        cells = graded[assignment].scores[student]
+        assert all(top > 0 for _, top in cells.values())
+        assert sum(score for score, _ in cells.values()) == 0, f"{student}: {cells}"
+
+
+@pytest.mark.grading
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_deleted_or_edited_test_cells_are_put_back(graded, assignment):
+    """A test cell the student deleted or replaced by `pass` is restored and graded."""
+    cells = graded[assignment].scores["tampered"]
+    for function, what in graded[assignment].plan.tampered.items():
+        score, top = cells[f"test_{function}"]
+        assert top > 0
+        assert (score == top) if what == "deleted" else (score == 0), f"{function} {what}: {score}"
+
+
+@pytest.mark.grading
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_every_wrong_answer_loses_points_on_its_own_cell(graded, assignment):
+    """Kill rate 100%: each known-wrong answer costs points on its function's test cell."""
+    result = graded[assignment]
+    survivors, total = [], 0
+    for student, group in result.plan.answers.items():
+        for answer in group:
+            if answer.kind == "wrong":
+                total += 1
+                score, top = result.scores[student][f"test_{answer.function}"]
+                if score >= top:
+                    survivors.append(f"{student}: {answer.label}")
+    assert total >= 3 * len(CONTRACT[assignment])
+    assert not survivors, f"{len(survivors)}/{total} wrong answers kept full marks:\n" + "\n".join(
+        survivors
+    )
+
+
+@pytest.mark.grading
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_every_alternative_right_answer_gets_full_marks(graded, assignment):
+    """Acceptance 100%: einsum, loops, in-place updates... all get every point."""
+    result = graded[assignment]
+    right = {s: g for s, g in result.plan.answers.items() if g[0].kind == "right"}
+    assert right
+    for student, group in right.items():
+        lost = lost_points(result.scores[student])
+        assert not lost, f"{student} ({[a.label for a in group]}) lost {lost}"
+
+
+@pytest.mark.grading
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_no_hidden_test_line_reaches_a_student(graded, assignment):
+    """Neither the release nor any feedback page (failures included) shows hidden tests."""
+    result = graded[assignment]
+    secret = hidden_lines(read(solution_path(assignment)))
+    assert len(secret) > 10
+    name = ASSIGNMENTS[assignment]
+    handed_out = {
+        "committed release": json.dumps(read(release_path(assignment))),
+        "generated release": json.dumps(
+            read(result.course / "exercises" / assignment / f"{name}.ipynb")
+        ),
+    }
+    pages = sorted((result.course / "feedback").glob(f"*/{assignment}/{name}.html"))
+    assert len(pages) == len(result.plan.notebooks), "a student got no feedback"
+    for page in pages:
+        text = html.unescape(re.sub(r"<[^>]+>", "", page.read_text()))
+        handed_out[str(page.relative_to(result.course))] = text
+    failures_shown = 0
+    for where, text in handed_out.items():
+        flat = normalise(text.replace("\\n", "\n").replace('\\"', '"'))
+        assert "HIDDEN TESTS" not in flat, f"{where} shows a hidden-tests marker"
+        leaked = [line for line in secret if normalise(line) in flat]
+        assert not leaked, f"{where} shows hidden tests:\n" + "\n".join(leaked[:5])
+        failures_shown += flat.count("GradingError")
+    assert failures_shown > 0, "no feedback page shows a failure: the leak check saw nothing"
