@@ -4,6 +4,10 @@
 #   make lab        install into .venv and open JupyterLab on lectures/ (ARGS="--port=9999 --no-browser")
 #   make test       ruff + the whole test suite (what CI runs)
 #   make bench      print the benchmark figures
+#   make exercises  regenerate the student notebooks exercises/ from the instructor's solutions/
+#   make grade      autograde submitted/<student>/<assignment>/, then write feedback/ and grades.csv
+#                   (in parallel and sandboxed: WORKERS=4 sets the workers, default one per core)
+#   make validate   run the instructor's solutions/ through nbgrader's validator; fails if a test fails
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
@@ -12,7 +16,7 @@ STAMP  := $(VENV)/.installed
 ARGS   ?=
 PYTEST_ARGS ?=
 
-.PHONY: lab test lint bench clean
+.PHONY: lab test lint bench clean exercises grade validate
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,8 +26,12 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
+# The server's root is the course directory (instructors see exercises/ and solutions/,
+# nbgrader finds nbgrader_config.py); the browser opens on lectures/. .venv/bin goes on
+# PATH because nbgrader's formgrader runs `alembic` from PATH to create gradebook.db.
 lab: $(STAMP)
-	$(BIN)/jupyter lab lectures/ $(ARGS)
+	PATH="$(abspath $(BIN)):$$PATH" JUPYTER_PLATFORM_DIRS=1 $(BIN)/jupyter lab \
+		--ServerApp.root_dir="$(CURDIR)" --LabApp.default_url=/lab/tree/lectures $(ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check nnkit tests benchmarks
@@ -34,6 +42,28 @@ test: lint
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_mlp.py
+
+# nbgrader starts `alembic` from PATH when it creates gradebook.db, so .venv/bin goes first.
+NBGRADER := PATH="$(abspath $(BIN)):$$PATH" JUPYTER_PLATFORM_DIRS=1 $(BIN)/nbgrader
+
+# --force: without it nbgrader silently keeps an existing release.
+exercises: $(STAMP)
+	$(NBGRADER) generate_assignment "*" --force
+
+# Regenerating the release first keeps gradebook.db in step with solutions/.
+# nnkit.autograde runs nbgrader's autograde on WORKERS shards of students at once, each kernel
+# in a bubblewrap sandbox, and merges the shards into gradebook.db (docs/instructors.md);
+# grades.csv gets two more columns, status and flags, and grading-report.md says why.
+WORKERS ?=
+grade: exercises
+	@test -d submitted || { echo "make grade: no submitted/<student>/<assignment>/ to grade"; exit 1; }
+	$(BIN)/python -m nnkit.autograde grade --force $(if $(WORKERS),--workers $(WORKERS))
+	$(NBGRADER) generate_feedback "*" --force
+	$(NBGRADER) export --exporter=nnkit.autograde.report.CsvWithFlags --to grades.csv
+
+# `nbgrader validate` exits 0 even when a test fails; this exits 1.
+validate: $(STAMP)
+	$(BIN)/python -m nnkit.grading validate solutions/*/*.ipynb
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis .ruff_cache
