@@ -268,7 +268,7 @@ def check_model_gradients(
     def objective(_):
         return loss_rec.fn(model.forward(X), y)
 
-    gen = np.random.default_rng(rng) if not isinstance(rng, np.random.Generator) else rng
+    gen = np.random.default_rng(rng)  # a Generator passes through unchanged
     checks, numeric = [], {}
     for name, p in params.items():
         num = np.full(p.shape, np.nan)

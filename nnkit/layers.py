@@ -43,11 +43,6 @@ __all__ = [
 ]
 
 
-def _as_rng(rng) -> np.random.Generator:
-    """A Generator passes through; an int seed or None makes a new one."""
-    return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
-
-
 def _float_dtype(dtype, func: str) -> np.dtype:
     dtype = np.dtype(dtype)
     if dtype.kind != "f":
@@ -76,7 +71,7 @@ def he_init(n_in: int, n_out: int, rng=None, dtype=np.float64):
     -------
     ndarray, shape (n_in, n_out)
     """
-    rng = _as_rng(rng)
+    rng = np.random.default_rng(rng)
     # draw in float64 and cast, so a float32 model gets the same weights as a float64 one
     W = rng.standard_normal((int(n_in), int(n_out))) * math.sqrt(2.0 / n_in)
     return W.astype(_float_dtype(dtype, "he_init"), copy=False)
@@ -100,7 +95,7 @@ def xavier_init(n_in: int, n_out: int, rng=None, dtype=np.float64):
     -------
     ndarray, shape (n_in, n_out)
     """
-    rng = _as_rng(rng)
+    rng = np.random.default_rng(rng)
     a = math.sqrt(6.0 / (n_in + n_out))
     W = rng.uniform(-a, a, size=(int(n_in), int(n_out)))
     return W.astype(_float_dtype(dtype, "xavier_init"), copy=False)
@@ -352,7 +347,7 @@ class Linear(_Classifier, Layer):
         init_fn = INITS.get(init) if isinstance(init, str) else init
         if init_fn is None:
             raise ValueError(f"Linear: unknown init {init!r}; choose one of {', '.join(INITS)}")
-        self.W = init_fn(n_in, n_out, rng=_as_rng(rng), dtype=self.dtype)
+        self.W = init_fn(n_in, n_out, rng=np.random.default_rng(rng), dtype=self.dtype)
         self.b = np.zeros(int(n_out), dtype=self.dtype)
         self.dW = None
         self.db = None
@@ -520,7 +515,7 @@ class MLP(Sequential):
         self.sizes = sizes
         self.activation = _act.get_activation(activation).name
         self.dtype = _float_dtype(dtype, "MLP")
-        rng = _as_rng(rng)
+        rng = np.random.default_rng(rng)
         layers = []
         for i, (n_in, n_out) in enumerate(itertools.pairwise(sizes)):
             layers.append(Linear(n_in, n_out, init=init, rng=rng, dtype=self.dtype))
