@@ -1,0 +1,1 @@
+"""Autograding a whole class: parallel shards, sandboxed kernels, tamper-proof checks."""

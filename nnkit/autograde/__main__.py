@@ -1,0 +1,92 @@
+"""Command line: ``python -m nnkit.autograde {grade,shard,merge} ...`` (run in the course root).
+
+``grade``  grade every submission that needs it, ``--workers N`` shards at a time, then merge.
+``shard``  grade shard ``--index I --of N`` into ``--out DIR`` (a batch job on any machine).
+``merge``  merge shard directories into the course's gradebook and ``autograded/``.
+
+``make grade`` runs ``grade``, then nbgrader's ``generate_feedback`` and ``export``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+
+from .engine import Course, Options, grade, merge, run_shard
+from .report import REPORT_MD, status
+
+
+def _grading_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("assignments", nargs="*", help="assignments to grade (default: all)")
+    parser.add_argument("--student", action="append", default=[], help="grade only this student")
+    parser.add_argument("--timeout", type=int, help="seconds per cell (default: the course's)")
+    parser.add_argument("--memory-mb", type=int, default=2048, help="memory limit per kernel")
+    parser.add_argument("--cpu", type=int, default=600, help="CPU seconds per kernel process")
+    parser.add_argument("--force", action="store_true", help="regrade submissions already graded")
+    parser.add_argument(
+        "--no-sandbox", action="store_true", help="run kernels without bubblewrap (trusted work)"
+    )
+    parser.add_argument("--no-check", action="store_true", help="skip the trusted re-check")
+
+
+def _options(args: argparse.Namespace) -> Options:
+    return Options(
+        workers=getattr(args, "workers", None) or os.cpu_count() or 1,
+        timeout=args.timeout,
+        memory=args.memory_mb * 1024**2,
+        cpu=args.cpu,
+        sandbox=not args.no_sandbox,
+        check=not args.no_check,
+        force=args.force,
+        assignments=args.assignments,
+        students=args.student,
+    )
+
+
+def _summary(records: list[dict]) -> str:
+    flagged = sum(status(r) not in ("ok", "") for r in records)
+    return f"graded {len(records)} submissions, {flagged} flagged: see {REPORT_MD}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m nnkit.autograde", description=__doc__)
+    parser.add_argument("--course", default=".", help="course directory (default: .)")
+    commands = parser.add_subparsers(dest="command", required=True)
+    p_grade = commands.add_parser("grade", help="grade in parallel and merge")
+    p_grade.add_argument("--workers", type=int, default=0, help="parallel shards (default: cores)")
+    p_grade.add_argument("--work-dir", type=Path, help="keep the shards here (default: temporary)")
+    _grading_options(p_grade)
+    p_shard = commands.add_parser("shard", help="grade one shard into a directory")
+    p_shard.add_argument("--index", type=int, required=True)
+    p_shard.add_argument("--of", type=int, required=True)
+    p_shard.add_argument("--out", type=Path, required=True)
+    _grading_options(p_shard)
+    p_merge = commands.add_parser("merge", help="merge shard directories into the course")
+    p_merge.add_argument("shards", nargs="+", type=Path)
+    args = parser.parse_args(argv)
+
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    os.environ.setdefault("JUPYTER_PLATFORM_DIRS", "1")
+    # nbgrader runs `alembic` from PATH when it creates a gradebook: use this environment's
+    bin_dir = str(Path(sys.executable).parent)
+    os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
+    course = Course(args.course)
+    if args.command == "grade":
+        records = grade(course, _options(args), args.work_dir)
+        print(_summary(records))
+    elif args.command == "shard":
+        if not 0 <= args.index < args.of:
+            parser.error("--index must be in 0 .. --of - 1")
+        records = run_shard(course, args.index, args.of, args.out.resolve(), _options(args))
+        print(f"shard {args.index}/{args.of}: {len(records)} submissions into {args.out}")
+    else:
+        records = merge(course, [s.resolve() for s in args.shards])
+        print(_summary(records))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,314 @@
+"""Broken and hostile submissions, each with the grade and the flags it must end up with.
+
+Every case is one student's submission of one assignment. ``build(course)``
+returns the files of ``submitted/<student>/<assignment>/`` (path -> bytes);
+``score(course)`` the exact score it must get; ``flags`` the kinds of flag the
+grades report must show for it; ``status`` its status there. The student code
+below is hostile on purpose: it is data, written into notebooks, never run by
+the test process itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+from . import (
+    after_imports,
+    correct,
+    dumps,
+    insert_after,
+    points_before,
+    points_of,
+    stubs,
+    total,
+    with_answer,
+)
+
+PS1, PS2, PS3 = "ps1_forward", "ps2_backward", "ps3_training"
+NB = {PS1: "forward.ipynb", PS2: "backward.ipynb", PS3: "training.ipynb"}
+
+
+@dataclass
+class Case:
+    student: str
+    assignment: str
+    build: Callable[[Path], dict[str, bytes]]
+    score: Callable[[Path], float]
+    flags: set[str] = field(default_factory=set)
+    status: str = "flagged"
+    what: str = ""
+
+
+def notebook(assignment: str, make: Callable[[Path], nbformat.NotebookNode]):
+    """A build function submitting one notebook under its expected name."""
+    return lambda course: {NB[assignment]: dumps(make(course))}
+
+
+def full(assignment: str):
+    return lambda course: total(correct(assignment, course))
+
+
+def full_minus(assignment: str, test: str):
+    return lambda course: (
+        total(correct(assignment, course)) - points_of(correct(assignment, course), test)
+    )
+
+
+def up_to(assignment: str, grade_id: str):
+    """Points of the tests before cell ``grade_id``: what survives a kernel stopped after it."""
+    return lambda course: points_before(correct(assignment, course), grade_id)
+
+
+def zero(course: Path) -> float:
+    return 0.0
+
+
+WRONG_COUNT = "def count_parameters(layer_sizes):\n    return 0\n"
+
+LOOP = "while True:\n    pass\n"
+LOOP_IGNORING_SIGINT = "import signal\n\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n" + LOOP
+SYS_EXIT = "def count_parameters(layer_sizes):\n    import sys\n\n    sys.exit('bye')\n"
+OS_EXIT = "import os\n\nos._exit(3)\n"
+SEGFAULT = "import ctypes\n\nctypes.string_at(0)\n"
+# 4 GiB: fits in the machine's memory, not in the kernel's 2 GiB address-space limit
+MEMORY = "import numpy as np\n\nhuge = np.ones(2**29)\n"
+PRINT_FLOOD = "for i in range(10_000_000):\n    print(i)\n"
+NO_OP_GRADING = """\
+def _pass(*args, **kwargs):
+    return None
+
+
+for _name in ["check", "call", "expect", "check_gradient", "check_minibatches"]:
+    setattr(grading, _name, _pass)
+"""
+NO_OP_NUMPY_TESTING = """\
+np.testing.assert_allclose = lambda *args, **kwargs: None
+np.testing.assert_array_equal = lambda *args, **kwargs: None
+np.allclose = lambda *args, **kwargs: True
+"""
+EQ_ALWAYS_TRUE = """\
+class Anything:
+    def __eq__(self, other):
+        return True
+
+    def __ne__(self, other):
+        return False
+
+
+def count_parameters(layer_sizes):
+    return Anything()
+"""
+# makes every failing cell look clean to stock nbgrader: no traceback, status "ok"
+HIDE_TRACEBACKS = """\
+ip = get_ipython()
+_run_cell_async = ip.run_cell_async
+_run_cell = ip.run_cell
+
+
+async def _quiet_async(*args, **kwargs):
+    result = await _run_cell_async(*args, **kwargs)
+    result.error_in_exec = None
+    result.error_before_exec = None
+    return result
+
+
+def _quiet(*args, **kwargs):
+    result = _run_cell(*args, **kwargs)
+    result.error_in_exec = None
+    result.error_before_exec = None
+    return result
+
+
+ip.run_cell_async = _quiet_async
+ip.run_cell = _quiet
+ip.showtraceback = lambda *args, **kwargs: None
+"""
+# passes only where the hidden tests can be read from disk (stock nbgrader's working directory)
+READ_HIDDEN_TESTS = """\
+import glob
+
+
+def _peek():
+    text = ""
+    for pattern in ["*.ipynb", "../../../solutions/*/*.ipynb", "../../../source/*/*.ipynb"]:
+        for path in glob.glob(pattern):
+            try:
+                with open(path) as handle:
+                    text += handle.read()
+            except OSError:
+                pass
+    # built from parts: this cell's own source must not contain what it looks for
+    return "reference." + "count_parameters" in text
+
+
+CHEAT = _peek()
+
+
+def count_parameters(layer_sizes):
+    if not CHEAT:
+        return -1
+    return sum((a + 1) * b for a, b in zip(layer_sizes[:-1], layer_sizes[1:]))
+"""
+READ_OTHERS_WRITE_GRADEBOOK = """\
+import glob
+import sqlite3
+
+others = glob.glob("../../*/ps1_forward/*.ipynb") + glob.glob("../../../submitted/*/*/*.ipynb")
+try:
+    db = sqlite3.connect("../../../gradebook.db")
+    db.execute("UPDATE grade SET auto_score = 100")
+    db.commit()
+except sqlite3.Error as exc:
+    print("no gradebook here:", exc)
+"""
+NETWORK = """\
+import socket
+
+try:
+    socket.create_connection(("127.0.0.1", {port}), timeout=3).sendall(b"hidden tests")
+except OSError as exc:
+    print("offline:", exc)
+"""
+FAKE_GRADING_PACKAGE = {
+    "nnkit/__init__.py": b"",
+    "nnkit/grading.py": (
+        b"class _Anything:\n"
+        b"    def __getattr__(self, name):\n"
+        b"        return _Anything()\n\n"
+        b"    def __call__(self, *args, **kwargs):\n"
+        b"        return _Anything()\n\n\n"
+        b"def __getattr__(name):\n"
+        b"    return _Anything()\n"
+    ),
+    "data.csv": b"x,y\n1,2\n",
+}
+
+
+def _raw(files: dict[str, bytes]):
+    return lambda course: dict(files)
+
+
+def _edit_test(nb: nbformat.NotebookNode, grade_id: str, **changes) -> nbformat.NotebookNode:
+    from . import index_of
+
+    cell = nb.cells[index_of(nb, grade_id)]
+    if "source" in changes:
+        cell.source = changes["source"]
+    if "points" in changes:
+        cell.metadata["nbgrader"]["points"] = changes["points"]
+    if changes.get("delete"):
+        del nb.cells[index_of(nb, grade_id)]
+    return nb
+
+
+def _inserted(source: str):
+    """A correct ps1 with ``source`` in a new cell after test_sigmoid (4 points' worth earlier)."""
+    return notebook(PS1, lambda c: insert_after(correct(PS1, c), "test_sigmoid", source))
+
+
+def _count_parameters(source: str):
+    """A correct ps1 whose count_parameters answer cell holds ``source`` (its test: 1 point)."""
+    return notebook(PS1, lambda c: with_answer(correct(PS1, c), "count_parameters", source))
+
+
+def _wrong_count_with_test(**changes):
+    """ps1 with a wrong count_parameters, and its locked test changed as ``changes`` says."""
+
+    def make(course):
+        nb = with_answer(correct(PS1, course), "count_parameters", WRONG_COUNT)
+        return _edit_test(nb, "test_count_parameters", **changes)
+
+    return notebook(PS1, make)
+
+
+def _delete_answer_and_test(course: Path) -> nbformat.NotebookNode:
+    from . import index_of
+
+    nb = correct(PS1, course)
+    del nb.cells[index_of(nb, "test_relu")]
+    del nb.cells[index_of(nb, "relu")]
+    return nb
+
+
+_answer_and_test_deleted = notebook(PS1, _delete_answer_and_test)
+_test_worth_100 = notebook(
+    PS1, lambda c: _edit_test(correct(PS1, c), "test_count_parameters", points=100)
+)
+
+
+def _after_imports(assignment: str, start, source: str):
+    return notebook(assignment, lambda c: after_imports(start(assignment, c), source))
+
+
+def cases(network_port: int) -> list[Case]:
+    """The corpus; ``network_port`` is where the test listens for a leaked connection."""
+    lose_count = full_minus(PS1, "test_count_parameters")
+    before_loop = up_to(PS1, "test_sigmoid")
+    wrong_count = lambda a, c: with_answer(correct(a, c), "count_parameters", WRONG_COUNT)  # noqa: E731
+    return [
+        # runaway code
+        Case("loop", PS1, _inserted(LOOP), full(PS1), {"timeout"},
+             what="infinite loop, interrupted at the timeout"),
+        Case("loop_nosigint", PS1, _inserted(LOOP_IGNORING_SIGINT), before_loop, {"timeout"},
+             what="infinite loop ignoring SIGINT: the kernel is killed"),
+        Case("sys_exit", PS1, _count_parameters(SYS_EXIT), lose_count, {"exit"},
+             what="sys.exit in an answer"),
+        Case("os_exit", PS1, _inserted(OS_EXIT), before_loop, {"kernel-died"},
+             what="os._exit kills the kernel"),
+        Case("segfault", PS1, _inserted(SEGFAULT), before_loop, {"kernel-died"},
+             what="segmentation fault"),
+        Case("memory", PS2, _after_imports(PS2, correct, MEMORY), full(PS2), {"memory"},
+             what="4 GiB array against a 2 GiB limit"),
+        Case("print_flood", PS1, _inserted(PRINT_FLOOD), full(PS1), {"output"},
+             what="10 million printed lines"),
+        # broken files
+        Case("invalid_json", PS1, _raw({NB[PS1]: b'{"cells": [{"cell_type": "code", '}), zero,
+             {"invalid-notebook"}, "not gradable", "notebook is not valid JSON"),
+        Case("empty", PS1, _raw({NB[PS1]: b""}), zero, {"invalid-notebook"}, "not gradable",
+             "empty notebook file"),
+        Case("renamed", PS1, lambda c: {"forward (1).ipynb": dumps(correct(PS1, c))}, full(PS1),
+             {"renamed"}, what="notebook renamed by a download"),
+        Case("missing", PS2, _raw({"notes.txt": b"I could not finish."}), zero,
+             {"missing-notebook", "extra-files"}, "not gradable", "no notebook at all"),
+        Case("fake_package", PS1, lambda c: {NB[PS1]: dumps(stubs(PS1, c)), **FAKE_GRADING_PACKAGE},
+             zero, {"extra-files"}, what="unanswered notebook plus a no-op nnkit/grading.py"),
+        # locked cells
+        Case("locked_edited", PS1, _wrong_count_with_test(source="pass"), lose_count,
+             {"locked-cell"}, what="wrong answer, its test emptied"),
+        Case("locked_deleted", PS1, _wrong_count_with_test(delete=True), lose_count,
+             {"locked-cell"}, what="wrong answer, its test deleted"),
+        Case("points_changed", PS1, _test_worth_100, full(PS1), {"locked-cell"},
+             what="a test worth 100 points instead of 1"),
+        Case("answer_and_test_deleted", PS1, _answer_and_test_deleted, zero,
+             {"grading-failed", "locked-cell"}, "failed",
+             "answer and test cell deleted: nbgrader itself cannot grade it"),
+        # tampering with the checks
+        Case("noop_grading", PS1, _after_imports(PS1, stubs, NO_OP_GRADING), zero, {"tamper"},
+             what="unanswered, nnkit.grading checks replaced by no-ops"),
+        Case("noop_numpy_testing", PS1, _after_imports(PS1, wrong_count, NO_OP_NUMPY_TESTING),
+             lose_count, {"tamper"}, what="np.testing and np.allclose replaced by no-ops"),
+        Case("eq_always_true", PS1, _count_parameters(EQ_ALWAYS_TRUE), lose_count,
+             {"suspicious-code"}, what="an answer whose __eq__ is always true"),
+        Case("hide_tracebacks", PS2, _after_imports(PS2, stubs, HIDE_TRACEBACKS), zero, {"tamper"},
+             what="unanswered, IPython made to report every cell as fine"),
+        # reaching outside the submission
+        Case("read_hidden_tests", PS1, _count_parameters(READ_HIDDEN_TESTS), lose_count, {"audit"},
+             what="an answer that works only if the hidden tests can be read"),
+        Case("others_and_gradebook", PS1, _inserted(READ_OTHERS_WRITE_GRADEBOOK), full(PS1),
+             {"audit"}, what="reads other submissions, writes to the gradebook"),
+        Case("network", PS1, _inserted(NETWORK.format(port=network_port)), full(PS1), {"audit"},
+             what="opens a network connection"),
+    ]  # fmt: skip
+
+
+def good(assignments=(PS1, PS2)) -> dict[str, dict[str, Callable[[Path], dict[str, bytes]]]]:
+    """Honest students: {student: {assignment: build}}; their grades must be exactly stock's."""
+    honest_partial = lambda c: with_answer(correct(PS1, c), "count_parameters", WRONG_COUNT)  # noqa: E731
+    return {
+        "good_a": {a: notebook(a, lambda c, a=a: correct(a, c)) for a in assignments},
+        "good_b": {PS1: notebook(PS1, honest_partial)},
+    }

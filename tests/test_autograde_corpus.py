@@ -1,0 +1,218 @@
+"""The autograding engine against a class of broken and hostile submissions.
+
+One course is built from the repository's problem sets (``nbgrader
+generate_assignment`` in a temporary directory). Honest students and every case
+of ``tests/autograde_corpus/cases.py`` are graded together, in one run of
+``python -m nnkit.autograde grade`` with two workers, the sandbox and the
+trusted re-check. Then:
+
+- each hostile case has exactly its expected score, status and flags;
+- the honest students' grades, autograded outputs and CSV rows are exactly what
+  stock ``nbgrader autograde`` gives them in a course of their own;
+- the same honest students graded as two shards by separate ``shard`` commands
+  and one ``merge`` (the multi-machine path) get the same grades again;
+- nothing reached the listening socket the network case aimed at.
+
+The per-cell timeout is short (``NNKIT_TEST_CELL_TIMEOUT``, default 15 s) so the
+runaway cases end quickly.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbgrader.api import Gradebook
+
+from tests.autograde_corpus import NOTEBOOKS, cases
+
+pytestmark = [pytest.mark.grading, pytest.mark.timeout(1800)]
+
+ROOT = Path(__file__).resolve().parents[1]
+TIMEOUT = os.environ.get("NNKIT_TEST_CELL_TIMEOUT", "15")
+ENV = {
+    **os.environ,
+    "JUPYTER_PLATFORM_DIRS": "1",
+    # nbgrader runs `alembic` from PATH when it creates a gradebook
+    "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""),
+}
+
+
+def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
+    done = subprocess.run(args, cwd=cwd, env=ENV, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, f"{args} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    return done
+
+
+def _nbgrader(*args: str) -> list[str]:
+    return [str(Path(sys.executable).parent / "nbgrader"), *args]
+
+
+def _engine(*args: str) -> list[str]:
+    return [sys.executable, "-m", "nnkit.autograde", *args]
+
+
+def _write(course: Path, student: str, assignment: str, files: dict[str, bytes]) -> None:
+    folder = course / "submitted" / student / assignment
+    for rel, data in files.items():
+        (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+        (folder / rel).write_bytes(data)
+
+
+def _scores(course: Path, student: str, assignment: str) -> dict[str, float | None]:
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", "nnkit") as gb:
+        submission = gb.find_submission(assignment, student)
+        return {g.name: g.auto_score for nb in submission.notebooks for g in nb.grades}
+
+
+def _outputs(course: Path, student: str, assignment: str) -> list:
+    path = course / "autograded" / student / assignment / f"{NOTEBOOKS[assignment]}.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    return [
+        [{k: v for k, v in o.items() if k != "execution_count"} for o in c.get("outputs", [])]
+        for c in nb.cells
+    ]
+
+
+def _csv_rows(course: Path, students: set[str]) -> list[list[str]]:
+    _run(_nbgrader("export", "--to", "export.csv"), course)
+    with (course / "export.csv").open(newline="") as handle:
+        rows = list(csv.reader(handle))
+    return [rows[0], *sorted(r for r in rows[1:] if r[3] in students)]
+
+
+class _Listener:
+    """A TCP server on the loopback that counts who connects (the sandbox must keep all out)."""
+
+    def __init__(self):
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.sock.settimeout(0.5)
+        self.port = self.sock.getsockname()[1]
+        self.connections = 0
+        self.running = True
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while self.running:
+            try:
+                conn, _ = self.sock.accept()
+            except TimeoutError:
+                continue
+            self.connections += 1
+            conn.close()
+
+    def close(self) -> None:
+        self.running = False
+        self.thread.join()
+        self.sock.close()
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    base = tmp_path_factory.mktemp("autograde")
+    template = base / "template"
+    template.mkdir()
+    shutil.copy(ROOT / "nbgrader_config.py", template)
+    shutil.copytree(ROOT / "solutions", template / "solutions")
+    _run(_nbgrader("generate_assignment", "*", "--force"), template)
+
+    honest = cases.good()
+    course, alone, sharded = base / "course", base / "alone", base / "sharded"
+    for target in (course, alone, sharded):
+        shutil.copytree(template, target)
+        for student, work in honest.items():
+            for assignment, build in work.items():
+                _write(target, student, assignment, build(target))
+    listener = _Listener()
+    corpus = cases.cases(listener.port)
+    for case in corpus:
+        _write(course, case.student, case.assignment, case.build(course))
+    try:
+        _run(_engine("grade", "--workers", "2", "--timeout", TIMEOUT, "--force"), course)
+    finally:
+        listener.close()
+
+    # the honest students on their own: stock nbgrader, and the engine's multi-machine path
+    _run(_nbgrader("autograde", "*", "--force"), alone)
+    for index in (0, 1):
+        shard = f"--out={base / f'shard-{index}'}"
+        _run(_engine("shard", f"--index={index}", "--of=2", shard, "--timeout", TIMEOUT), sharded)
+    _run(_engine("merge", str(base / "shard-0"), str(base / "shard-1")), sharded)
+
+    from nnkit.autograde import report
+
+    return {
+        "course": course,
+        "alone": alone,
+        "sharded": sharded,
+        "honest": honest,
+        "cases": {c.student: c for c in corpus},
+        "report": report.load(course),
+        "connections": listener.connections,
+    }
+
+
+CASE_NAMES = [c.student for c in cases.cases(0)]
+
+
+@pytest.mark.parametrize("name", CASE_NAMES)
+def test_fault_or_tamper_case(graded, name):
+    """Each bad submission: its exact score, its status, and a flag saying why."""
+    case = graded["cases"][name]
+    record = graded["report"][(case.student, case.assignment)]
+    expected = case.score(graded["course"])
+    assert record["score"] == expected, f"{case.what}: {record}"
+    assert record["status_text"] == case.status, f"{case.what}: {record}"
+    kinds = {e["kind"] for events in record["events"].values() for e in events}
+    assert case.flags <= kinds, f"{case.what}: expected flags {case.flags}, got {kinds}"
+    assert all(e["detail"] for events in record["events"].values() for e in events)
+
+
+def test_every_flag_reaches_the_csv_and_the_report(graded):
+    course = graded["course"]
+    _run(_nbgrader("export", "--exporter=nnkit.autograde.report.CsvWithFlags"), course)
+    with (course / "grades.csv").open(newline="") as handle:
+        rows = {(r["student_id"], r["assignment"]): r for r in csv.DictReader(handle)}
+    for case in graded["cases"].values():
+        row = rows[(case.student, case.assignment)]
+        assert row["status"] == case.status
+        assert row["flags"], case.student
+        assert float(row["score"]) == case.score(course)
+    markdown = (course / "grading-report.md").read_text()
+    for case in graded["cases"].values():
+        assert f"### {case.student} / {case.assignment}:" in markdown
+
+
+def test_honest_students_graded_exactly_as_stock_nbgrader_alone(graded):
+    course, alone = graded["course"], graded["alone"]
+    for student, work in graded["honest"].items():
+        for assignment in work:
+            record = graded["report"][(student, assignment)]
+            assert record["status_text"] == "ok", record
+            assert _scores(course, student, assignment) == _scores(alone, student, assignment)
+            assert _outputs(course, student, assignment) == _outputs(alone, student, assignment)
+    honest = set(graded["honest"])
+    assert _csv_rows(course, honest) == _csv_rows(alone, honest)
+
+
+def test_shards_graded_apart_and_merged_match_stock(graded):
+    sharded, alone = graded["sharded"], graded["alone"]
+    for student, work in graded["honest"].items():
+        for assignment in work:
+            assert _scores(sharded, student, assignment) == _scores(alone, student, assignment)
+            assert _outputs(sharded, student, assignment) == _outputs(alone, student, assignment)
+    honest = set(graded["honest"])
+    assert _csv_rows(sharded, honest) == _csv_rows(alone, honest)
+
+
+def test_no_connection_left_the_sandbox(graded):
+    assert graded["connections"] == 0
