@@ -8,9 +8,9 @@ writes nbgrader's ``grades.csv`` columns plus ``status`` and ``flags``::
     nbgrader export --exporter=nnkit.autograde.report.CsvWithFlags --to grades.csv
 
 ``status`` is ``ok`` (graded, nothing to report), ``flagged`` (graded, read the
-flags), ``failed`` (nbgrader could not run it: scored 0) or ``not gradable``
-(no valid notebook: scored 0). A submission never graded by this engine has an
-empty status.
+flags), ``failed`` (nbgrader could not run it: scored 0), ``not gradable``
+(no valid notebook: scored 0) or ``no submission`` (nothing handed in: nbgrader's
+0). A submission graded by plain ``nbgrader autograde`` has an empty status.
 """
 
 from __future__ import annotations
@@ -189,7 +189,14 @@ class CsvWithFlags(CsvExportPlugin):
         out = [[*header, "status", "flags"]]
         for row in body:
             record = report.get((row[s], row[a]))
-            extra = [record["status_text"], summary(record)] if record else ["", ""]
-            out.append(row + extra)
+            if record is not None:
+                out.append([*row, record["status_text"], summary(record)])
+                continue
+            try:
+                gradebook.find_submission(row[a], row[s])
+            except MissingEntry:
+                out.append([*row, "no submission", ""])
+            else:  # graded before this engine, or by `nbgrader autograde` itself
+                out.append([*row, "", ""])
         with dest.open("w", newline="") as handle:
             csv.writer(handle, lineterminator="\n").writerows(out)

@@ -135,7 +135,9 @@ class Sandbox:
                 "bubblewrap (bwrap) is not installed: `apt-get install -y bubblewrap`, "
                 "or grade without a sandbox (--no-sandbox) on a machine you trust."
             )
-        args = [bwrap, "--ro-bind", "/usr", "/usr"]
+        # /tmp first: a later mount inside it (the package, if the course lives in /tmp) stays
+        args = [bwrap, "--tmpfs", "/tmp", "--dev", "/dev", "--proc", "/proc"]
+        args += ["--ro-bind", "/usr", "/usr"]
         for name in ("bin", "lib", "lib64", "sbin"):
             path = Path("/", name)
             if path.is_symlink():
@@ -150,11 +152,6 @@ class Sandbox:
             args += ["--ro-bind", path, path]
         if os.path.realpath(sys.prefix) != sys.prefix:  # a symlinked venv path
             args += ["--symlink", os.path.realpath(sys.prefix), sys.prefix]
-        args += [
-            "--dev", "/dev",
-            "--proc", "/proc",
-            "--tmpfs", "/tmp",
-        ]  # fmt: skip
         fonts = matplotlib_font_cache()
         if fonts:
             args += ["--ro-bind", fonts, f"{MPL_DIR}/{Path(fonts).name}"]
@@ -186,6 +183,8 @@ def kernel_environment() -> dict[str, str]:
         "OMP_NUM_THREADS": "1",
         "MKL_NUM_THREADS": "1",
         "MPLCONFIGDIR": MPL_DIR,
+        # the nnkit the grader runs, even where an editable install points elsewhere
+        "PYTHONPATH": str(Path(_package_dir()).parent),
     }
     for key in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):  # see the machine notes: keep them
         if key in os.environ:
