@@ -3,13 +3,20 @@
 Instructor sources live in solutions/, student releases are generated into
 exercises/ (`make exercises`), and student work is collected under submitted/
 (not committed); `make grade` autogrades it, writes feedback/ and grades.csv.
+
+Every way of autograding (`make grade`, `nbgrader autograde`, formgrader's
+Autograde button) reads this file, and so goes through nnkit's judge: the
+student's notebook runs in a sandboxed kernel without its hidden tests, and each
+test cell is judged in the grader's process against the answer key in grader/,
+which no kernel can see (nnkit/autograde/execute.py).
 """
 
 import re
 from pathlib import Path
 
-from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
+from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import (
+    AssignLatePenalties,
     CheckCellMetadata,
     ClearHiddenTests,
     ClearMarkScheme,
@@ -17,11 +24,15 @@ from nbgrader.preprocessors import (
     ClearSolutions,
     ComputeChecksums,
     GetGrades,
+    IgnorePattern,
     IncludeHeaderFooter,
     InstantiateTests,
+    LimitOutput,
     LockCells,
     SaveCells,
 )
+
+from nnkit.autograde.execute import JudgedExecute, JudgedSaveAutoGrades, Preflight
 
 c = get_config()  # noqa: F821 - injected by nbgrader/traitlets
 
@@ -80,16 +91,37 @@ c.GenerateAssignment.preprocessors = [
     CheckCellMetadata,
 ]
 
+# The judge: the answer key's folder (never mounted in a sandbox, not part of the installed
+# nnkit) and the seed of the hidden inputs. Change the seed every offering of the course, so
+# that feedback kept from an earlier year does not give this year's hidden values away.
+c.Judge.answer_key = "grader"
+c.Judge.seed = 2026
+
+# nbgrader's own autograde list with the judge's two steps in place of Execute and
+# SaveAutoGrades: scores come from the judge's verdicts, never from what a kernel displayed.
+c.Autograde.autograde_preprocessors = [
+    JudgedExecute,
+    IgnorePattern,
+    ClearMetadataPreprocessor,
+    LimitOutput,
+    JudgedSaveAutoGrades,
+    AssignLatePenalties,
+    CheckCellMetadata,
+]
+# Before the first submission is touched: no sandbox or no answer key stops the whole run,
+# with one message, and nothing is written to the gradebook.
+c.Autograde.pre_convert_hook = Preflight(c)
+
 # Students are added to the gradebook the first time they are autograded.
 c.Autograde.create_student = True
 # A test cell a student deleted is put back (with its hidden tests) instead of going unscored.
 c.OverwriteCells.add_missing_cells = True
-# Every cell may take this long; the ungraded digits demo in ps3 is the slowest.
+# Every cell may take this long while grading (cells after the last test are not run).
 c.Execute.timeout = 300
 # A traceback that escapes the grading helpers (e.g. a NameError when an answer cell failed)
 # shows lines around the failing one, which can be hidden tests: keep it to the last line.
 c.Execute.extra_arguments = ["--InteractiveShell.xmode=Minimal"]
 
-# nbgrader's feedback shows the autograded notebook as it ran, hidden tests included:
-# strip them again before the HTML is written (nnkit.grading keeps them out of the outputs).
+# The autograded notebook already holds no hidden tests (the kernel never ran them); clearing
+# them again costs nothing and covers notebooks graded before the judge existed.
 c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, CSSHTMLHeaderPreprocessor]

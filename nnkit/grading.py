@@ -8,8 +8,7 @@ and where it is, and a hint when the difference looks like a classic mistake
 (transposed matrix, sum instead of mean, wrong softmax axis, flipped sign...).
 
 In Jupyter a ``GradingError`` displays as its message alone: the test code that
-raised it, hidden tests included, never shows in the traceback, so nbgrader's
-feedback can be handed back to students as it is.
+raised it never shows in the traceback.
 
 Tolerance: an array passes when every entry satisfies
 ``|got - expected| <= atol + rtol * |expected|`` with ``RTOL = 1e-6`` and
@@ -17,22 +16,22 @@ Tolerance: an array passes when every entry satisfies
 differences). Correct float64 answers land near 1e-15; the mistakes these
 tests look for are off by 1e-3 or more.
 
-Typical test cell::
+Typical visible test (the expected values are written out, so it runs at home)::
 
-    from nnkit import grading as g
-    g.check(softmax, Z, expected=g.reference.softmax(Z))
+    from nnkit import grading
+    grading.check(softmax, Z, expected=[[0.5, 0.5], [0.0, 1.0]])
 
-``reference`` holds independent float64 answers to every graded function; the
-hidden tests compare against it. Run ``python -m nnkit.grading validate
-NOTEBOOK...`` to execute notebooks through nbgrader's validator and get a
-non-zero exit status when a test cell fails (``nbgrader validate`` exits 0).
+The hidden tests are judged elsewhere. When a submission is graded, the judge
+(``nnkit.autograde.judge``) runs each whole test cell in the grader's own process
+with these same checks, the answer key (``grading.reference``) and the hidden
+inputs (``grading.hidden_rng``), and calls the student's functions inside the
+sandboxed kernel; neither the key nor the expected values are in this package.
 """
 
 from __future__ import annotations
 
 import contextlib
 import inspect
-import itertools
 import math
 import sys
 import sysconfig
@@ -40,7 +39,6 @@ import traceback
 import warnings
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 
@@ -50,6 +48,7 @@ __all__ = [
     "GRAD_RTOL",
     "RTOL",
     "GradingError",
+    "StudentError",
     "call",
     "check",
     "check_gradient",
@@ -58,7 +57,6 @@ __all__ = [
     "expect",
     "numerical_gradient",
     "record",
-    "reference",
 ]
 
 RTOL = 1e-6
@@ -90,6 +88,27 @@ class GradingError(AssertionError):
         # IPython calls this instead of formatting the stack, so the test cell's source
         # (the hidden tests in particular) never appears in a notebook or in feedback.
         return [f"\x1b[31mGradingError\x1b[0m: {self}"]
+
+
+class StudentError(Exception):
+    """An exception the student's function raised in another process (the judge's kernel).
+
+    ``kind`` is its type's name, ``frames`` the student's own traceback lines.
+    """
+
+    def __init__(self, kind: str, message: str, frames: list[str] | tuple = ()):
+        super().__init__(message)
+        self.kind = kind
+        self.frames = list(frames)
+
+
+def __getattr__(name: str):
+    if name in ("reference", "hidden_rng"):
+        raise AttributeError(
+            f"grading.{name} exists only inside the course's judge: hidden tests are graded by "
+            "`make grade` (or nbgrader with the course's nbgrader_config.py), never in a kernel"
+        )
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # --------------------------------------------------------------------------- descriptions
@@ -256,6 +275,21 @@ def _lookup_hint(text: str, hints: dict[str, str]) -> str:
     return next((f"hint: {hint}" for key, hint in hints.items() if key in text), "")
 
 
+_NOT_IMPLEMENTED = (
+    "{name} is not implemented yet: replace `raise NotImplementedError(...)` "
+    "in its answer cell with your code, run that cell, then this one."
+)
+
+
+def _raised(name: str, inputs: dict, kind: str, text: str, frames: str) -> str:
+    return _message(
+        f"{_call_text(name, inputs)} raised {kind}: {text}",
+        inputs,
+        ("where, in your code:\n" + frames) if frames else "",
+        _lookup_hint(text, _EXCEPTION_HINTS),
+    )
+
+
 def call(func, *args, **kwargs):
     """Call a student's function and return its result, turning trouble into a GradingError.
 
@@ -278,18 +312,17 @@ def call(func, *args, **kwargs):
             if isinstance(result, Iterator) and not isinstance(result, np.ndarray):
                 result = list(result)
         except NotImplementedError:
-            error = (
-                f"{name} is not implemented yet: replace `raise NotImplementedError(...)` "
-                "in its answer cell with your code, run that cell, then this one."
-            )
+            error = _NOT_IMPLEMENTED.format(name=name)
+        except GradingError:  # the judge could not use what came back: its verdict stands
+            raise
+        except StudentError as exc:  # raised in the kernel, reported by the judge
+            if exc.kind == "NotImplementedError":
+                error = _NOT_IMPLEMENTED.format(name=name)
+            else:
+                error = _raised(name, inputs, exc.kind, str(exc), "\n".join(exc.frames))
         except Exception as exc:  # any failure of student code is reported
             frames = _student_frames(exc.__traceback__, hidden_file)
-            error = _message(
-                f"{_call_text(name, inputs)} raised {type(exc).__name__}: {exc}",
-                inputs,
-                ("where, in your code:\n" + frames) if frames else "",
-                _lookup_hint(str(exc), _EXCEPTION_HINTS),
-            )
+            error = _raised(name, inputs, type(exc).__name__, str(exc), frames)
     if error is not None:
         _fail(error, name)
     if caught:
@@ -819,142 +852,6 @@ def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, h: float
         point[i] = old
         grad[i] = (up - down) / (2 * h)
     return grad
-
-
-def _ref_sigmoid(z):
-    # exp(-log(1 + exp(-z))) is finite for every float and never warns
-    return np.exp(-np.logaddexp(0.0, -np.asarray(z, dtype=np.float64)))
-
-
-def _ref_softmax(Z):
-    Z = np.asarray(Z, dtype=np.float64)
-    return np.exp(Z - np.logaddexp.reduce(Z, axis=1, keepdims=True))
-
-
-def _ref_one_hot(y, C):
-    return (np.asarray(y)[:, None] == np.arange(C)).astype(np.float64)
-
-
-def _ref_gelu(z):
-    z = np.asarray(z, dtype=np.float64)
-    return 0.5 * z * (1.0 + np.tanh(math.sqrt(2.0 / math.pi) * (z + 0.044715 * z**3)))
-
-
-_ACTIVATIONS = {
-    "relu": lambda z: np.maximum(z, 0.0),
-    "sigmoid": _ref_sigmoid,
-    "tanh": np.tanh,
-    "gelu": _ref_gelu,
-}
-
-
-def _ref_mlp_forward(X, params, activation="relu"):
-    A = _ACTIVATIONS[activation](X @ params["W1"] + params["b1"])
-    return _ref_softmax(A @ params["W2"] + params["b2"])
-
-
-def _ref_cross_entropy(P, Y):
-    rows = np.arange(len(Y))
-    return float(-np.mean(np.log(np.asarray(P, dtype=np.float64)[rows, np.argmax(Y, axis=1)])))
-
-
-def _ref_softmax_cross_entropy_backward(Z, y):
-    N, C = np.shape(Z)
-    return (_ref_softmax(Z) - _ref_one_hot(y, C)) / N
-
-
-def _ref_mlp_backward(X, y, params):
-    """Loss and gradients of X -> linear -> ReLU -> linear -> softmax cross-entropy."""
-    Z1 = X @ params["W1"] + params["b1"]
-    A1 = np.maximum(Z1, 0.0)
-    Z2 = A1 @ params["W2"] + params["b2"]
-    log_p = Z2 - np.logaddexp.reduce(Z2, axis=1, keepdims=True)
-    loss = float(-np.mean(log_p[np.arange(len(y)), y]))
-    dZ2 = _ref_softmax_cross_entropy_backward(Z2, y)
-    dZ1 = (dZ2 @ params["W2"].T) * (Z1 > 0)
-    grads = {
-        "W1": X.T @ dZ1,
-        "b1": dZ1.sum(axis=0),
-        "W2": A1.T @ dZ2,
-        "b2": dZ2.sum(axis=0),
-    }
-    return loss, grads
-
-
-def _ref_neuron_ridge_grads(w, b, x, y, lam):
-    a = float(_ref_sigmoid(w * x + b))
-    dL_dz = -(y - a) * a * (1.0 - a)
-    return dL_dz * x + 2.0 * lam * w, dL_dz
-
-
-def _ref_sgd_step(params, grads, lr):
-    return {k: params[k] - lr * grads[k] for k in params}
-
-
-def _ref_momentum_step(params, grads, velocity, lr, beta):
-    velocity = {k: beta * velocity[k] - lr * grads[k] for k in params}
-    return {k: params[k] + velocity[k] for k in params}, velocity
-
-
-def _ref_minibatches(X, y, batch_size, rng):
-    order = rng.permutation(len(X))
-    for start in range(0, len(X), batch_size):
-        rows = order[start : start + batch_size]
-        yield X[rows], y[rows]
-
-
-def _ref_train_mlp(
-    X, y, params, lr, epochs, batch_size, rng, beta=0.0, decay=0.0, backward=None, batches=None
-):
-    """Mini-batch SGD with momentum and inverse-time decay per step.
-
-    ``backward`` (default: the reference ``mlp_backward``) and ``batches`` (default:
-    the reference ``minibatches``) let a test train with the student's own pieces.
-    """
-    backward = backward or _ref_mlp_backward
-    batches = batches or _ref_minibatches
-    params = {k: np.array(v, dtype=np.float64) for k, v in params.items()}
-    velocity = {k: np.zeros_like(v) for k, v in params.items()}
-    losses, step = [], 0
-    for _ in range(epochs):
-        epoch_losses = []
-        for X_batch, y_batch in batches(X, y, batch_size, rng):
-            loss, grads = backward(X_batch, y_batch, params)
-            params, velocity = _ref_momentum_step(
-                params, grads, velocity, lr / (1.0 + decay * step), beta
-            )
-            epoch_losses.append(loss)
-            step += 1
-        losses.append(float(np.mean(epoch_losses)))
-    return params, losses
-
-
-reference = SimpleNamespace(
-    count_parameters=lambda sizes: sum((a + 1) * b for a, b in itertools.pairwise(sizes)),
-    linear_forward=lambda X, W, b: X @ W + b,
-    sigmoid=_ref_sigmoid,
-    relu=_ACTIVATIONS["relu"],
-    tanh=np.tanh,
-    gelu=_ref_gelu,
-    softmax=_ref_softmax,
-    one_hot=_ref_one_hot,
-    cross_entropy=_ref_cross_entropy,
-    mlp_forward=_ref_mlp_forward,
-    sigmoid_backward=lambda dA, Z: dA * _ref_sigmoid(Z) * _ref_sigmoid(-np.asarray(Z)),
-    relu_backward=lambda dA, Z: np.where(np.asarray(Z) > 0, dA, 0.0),
-    tanh_backward=lambda dA, Z: dA * (1.0 - np.tanh(Z) ** 2),
-    linear_backward=lambda dZ, X, W: (dZ @ W.T, X.T @ dZ, dZ.sum(axis=0)),
-    softmax_cross_entropy_backward=_ref_softmax_cross_entropy_backward,
-    mlp_backward=_ref_mlp_backward,
-    numerical_gradient=numerical_gradient,
-    neuron_ridge_grads=_ref_neuron_ridge_grads,
-    sgd_step=_ref_sgd_step,
-    momentum_step=_ref_momentum_step,
-    inverse_time_decay=lambda lr0, decay, step: lr0 / (1.0 + decay * step),
-    minibatches=_ref_minibatches,
-    train_mlp=_ref_train_mlp,
-)
-"""Independent float64 answers to every graded function of the three problem sets."""
 
 
 # --------------------------------------------------------------------------- command line

@@ -16,7 +16,8 @@ import sys
 from pathlib import Path
 
 from .engine import Course, Options, grade, merge, run_shard
-from .report import REPORT_MD, status
+from .records import Status, SubmissionRecord
+from .report import REPORT_MD
 
 
 def _grading_options(parser: argparse.ArgumentParser) -> None:
@@ -29,7 +30,6 @@ def _grading_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--no-sandbox", action="store_true", help="run kernels without bubblewrap (trusted work)"
     )
-    parser.add_argument("--no-check", action="store_true", help="skip the trusted re-check")
 
 
 def _options(args: argparse.Namespace) -> Options:
@@ -39,15 +39,14 @@ def _options(args: argparse.Namespace) -> Options:
         memory=args.memory_mb * 1024**2,
         cpu=args.cpu,
         sandbox=not args.no_sandbox,
-        check=not args.no_check,
         force=args.force,
         assignments=args.assignments,
         students=args.student,
     )
 
 
-def _summary(records: list[dict]) -> str:
-    flagged = sum(status(r) not in ("ok", "") for r in records)
+def _summary(records: list[SubmissionRecord]) -> str:
+    flagged = sum(r.status != Status.OK for r in records)
     return f"graded {len(records)} submissions, {flagged} flagged: see {REPORT_MD}"
 
 

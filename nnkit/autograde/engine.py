@@ -11,11 +11,12 @@ its own, in a temporary course directory of its own:
     their extensions), ``solutions/`` linked to the course's source directory,
     and ``submitted/`` with a checked copy of each submission
     (``submissions.prepare``). It then runs nbgrader's ``Autograde`` converter
-    with the course's own configuration, except that ``Execute`` is replaced by
-    :class:`~nnkit.autograde.execute.GuardedExecute` (sandbox, trusted re-check,
-    recorded faults). A submission nbgrader cannot grade at all still gets a
-    submission in the gradebook with every grade 0 and the reason in
-    ``<out>/report.json``.
+    with the course's own configuration, whose ``JudgedExecute`` and
+    ``JudgedSaveAutoGrades`` (``execute.py``) run each kernel in the sandbox and
+    score each test cell by the judge's verdict. A submission nbgrader cannot
+    grade at all still gets a submission in the gradebook with every grade 0
+    and the reason in ``<out>/report.json``; one that cannot even be read is
+    ``not gradable``, and no student's failure stops the shard.
 
 ``merge``
     copies each shard's submissions into the main gradebook (which may be the
@@ -26,8 +27,10 @@ its own, in a temporary course directory of its own:
     rewrites the course's grading report.
 
 ``grade``
-    plans the shards, runs them as ``python -m nnkit.autograde shard`` processes
-    (``workers`` at a time, one shard per worker) and merges them. Feedback and
+    checks that the judge can run at all (sandbox, answer key; otherwise it
+    stops before touching anything), plans the shards, runs them as
+    ``python -m nnkit.autograde shard`` processes (``workers`` at a time, one
+    shard per worker) and merges them. Feedback and
     the CSV export then run as usual (``make grade``).
 """
 
@@ -44,9 +47,10 @@ import sys
 import tempfile
 import time
 import warnings
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from .records import Event, Status, SubmissionRecord, Verdict, dump, load
 from .report import write_report
 from .submissions import Issue, prepare
 
@@ -66,7 +70,6 @@ class Options:
     memory: int = 2 * 1024**3
     cpu: int = 600
     sandbox: bool = True
-    check: bool = True
     force: bool = False
     assignments: list[str] = field(default_factory=list)
     students: list[str] = field(default_factory=list)
@@ -78,8 +81,6 @@ class Options:
             args += ["--timeout", str(self.timeout)]
         if not self.sandbox:
             args.append("--no-sandbox")
-        if not self.check:
-            args.append("--no-check")
         if self.force:
             args.append("--force")
         for student in self.students:
@@ -289,30 +290,24 @@ def _autograde(course: Course, shard_root: Path, options: Options, events: Path)
     """Run nbgrader's Autograde converter over the shard; return its error messages."""
     from nbgrader.converters import Autograde
     from nbgrader.coursedir import CourseDirectory
-    from nbgrader.preprocessors import Execute
 
-    from .execute import GuardedExecute
+    from .execute import Preflight, answer_key_folder
 
     config = copy.deepcopy(course.config)
+    config.Judge.answer_key = str(answer_key_folder(course.config))
     config.CourseDirectory.root = str(shard_root)
     config.CourseDirectory.db_url = f"sqlite:///{shard_root / 'gradebook.db'}"
     config.CourseDirectory.assignment_id = "*"
     config.CourseDirectory.student_id = "*"
-    defaults = Autograde.class_traits()["autograde_preprocessors"].default()
-    preprocessors = list(config.Autograde.get("autograde_preprocessors", defaults))
-    config.Autograde.autograde_preprocessors = [
-        GuardedExecute if p is Execute else p for p in preprocessors
-    ]
-    guarded = config.GuardedExecute
-    guarded.submissions_root = str(shard_root / "submitted")
-    guarded.events_path = str(events)
-    guarded.sandbox_enabled = options.sandbox
-    guarded.check_tests = options.check
-    guarded.memory_limit = options.memory
-    guarded.cpu_limit = options.cpu
+    executor = config.JudgedExecute
+    executor.submissions_root = str(shard_root / "submitted")
+    executor.events_path = str(events)
+    executor.sandbox_enabled = options.sandbox
+    executor.memory_limit = options.memory
+    executor.cpu_limit = options.cpu
     if options.timeout:
         config.Execute.timeout = options.timeout
-        guarded.timeout = options.timeout
+    config.Autograde.pre_convert_hook = Preflight(config)
 
     coursedir = CourseDirectory(config=config)
     converter = Autograde(coursedir=coursedir, config=config)
@@ -327,7 +322,34 @@ def _autograde(course: Course, shard_root: Path, options: Options, events: Path)
     return errors.messages
 
 
-def run_shard(course: Course, index: int, count: int, out: Path, options: Options) -> list[dict]:
+def _intake(course: Course, job: Job, shard_root: Path, notebooks: list[str]) -> tuple:
+    """Copy one submission into the shard; (record, gradable notebooks), whatever it holds."""
+    record = SubmissionRecord(job.student, job.assignment)
+    src = course.path("submitted", job.student, job.assignment)
+    dest = shard_root / "submitted" / job.student / job.assignment
+    release = course.path("release", ".", job.assignment)
+    try:
+        prepared = prepare(src, dest, notebooks, release)
+    except Exception as exc:  # prepare is meant to be total; one student never stops a shard
+        shutil.rmtree(dest, ignore_errors=True)
+        record.status = Status.NOT_GRADABLE
+        record.reason = f"the submission could not be read ({type(exc).__name__}: {exc})"
+        record.events.append(Event("invalid-notebook", record.reason))
+        return record, []
+    for issue in prepared.issues:
+        record.events.append(
+            Event(issue.kind, issue.detail, issue.notebook or notebooks[0], issue.cell)
+        )
+    if not prepared.gradable:  # nbgrader would skip the student: nothing to run
+        shutil.rmtree(dest, ignore_errors=True)
+        record.status = Status.NOT_GRADABLE
+        record.reason = "no notebook of the submission can be graded"
+    return record, prepared.gradable
+
+
+def run_shard(
+    course: Course, index: int, count: int, out: Path, options: Options
+) -> list[SubmissionRecord]:
     """Grade shard ``index`` of ``count`` into ``out`` (see the module docstring)."""
     from nbgrader.api import Gradebook
 
@@ -342,54 +364,34 @@ def run_shard(course: Course, index: int, count: int, out: Path, options: Option
     _copy_definitions(course, shard_url, jobs)
     notebooks = course.notebooks()
 
-    records: dict[Job, dict] = {}
+    records: dict[Job, SubmissionRecord] = {}
+    gradable: dict[Job, list[str]] = {}
     for job in jobs:
-        src = course.path("submitted", job.student, job.assignment)
-        dest = shard_root / "submitted" / job.student / job.assignment
-        release = course.path("release", ".", job.assignment)
-        prepared = prepare(src, dest, notebooks[job.assignment], release)
-        records[job] = {
-            **asdict(job),
-            "gradable": prepared.gradable,
-            "events": {nb: [] for nb in notebooks[job.assignment]},
-            "failed": {},
-            "error": "",
-        }
-        for issue in prepared.issues:
-            key = issue.notebook or notebooks[job.assignment][0]
-            records[job]["events"][key].append(issue.as_dict())
-        if not prepared.gradable:  # nbgrader would skip the student: nothing to run
-            shutil.rmtree(dest)
+        records[job], gradable[job] = _intake(course, job, shard_root, notebooks[job.assignment])
 
     events = out / "events.jsonl"
     events.touch()
-    messages = _autograde(course, shard_root, options, events) if records else []
+    messages = _autograde(course, shard_root, options, events) if any(gradable.values()) else []
     for line in events.read_text().splitlines():
         entry = json.loads(line)
         job = Job(entry["student"], entry["assignment"])
         if job in records:
-            records[job]["events"].setdefault(entry["notebook"], []).extend(entry["events"])
-            records[job]["failed"][entry["notebook"]] = entry.get("failed", [])
+            records[job].events += [Event(**e) for e in entry["events"]]
+            records[job].failed += [Verdict(**v) for v in entry["failed"]]
 
     with Gradebook(shard_url, course.course_id) as gb:
         for job, record in records.items():
             graded = shard_root / "autograded" / job.student / job.assignment
-            if record["gradable"] and graded.is_dir():
-                record["status"] = "graded"
+            if gradable[job] and graded.is_dir():
                 continue
-            if record["gradable"]:
-                record["error"] = _failure_reason(messages, job)
-                first = record["gradable"][0]
-                record["events"][first].append(
-                    {"kind": "grading-failed", "cell": "", "detail": record["error"]}
-                )
-                record["status"] = "failed"
-            else:
-                record["status"] = "not gradable"
+            if gradable[job]:
+                record.reason = _failure_reason(messages, job)
+                record.events.append(Event("grading-failed", record.reason, gradable[job][0]))
+                record.status = Status.FAILED
             timestamp = _timestamp(course.path("submitted", job.student, job.assignment))
             _zero_submission(gb, job, timestamp)
-    report = sorted(records.values(), key=lambda r: (r["student"], r["assignment"]))
-    (out / "report.json").write_text(json.dumps(report, indent=1))
+    report = sorted(records.values(), key=lambda r: (r.student, r.assignment))
+    (out / "report.json").write_text(dump(report))
     return report
 
 
@@ -430,17 +432,17 @@ def _merge_gradebook(course: Course, shard_url: str, jobs: list[Job]) -> None:
         main.db.commit()
 
 
-def merge(course: Course, shard_dirs: list[Path]) -> list[dict]:
+def merge(course: Course, shard_dirs: list[Path]) -> list[SubmissionRecord]:
     """Merge graded shards into the course (see the module docstring); return the report."""
-    reports = {shard: json.loads((shard / "report.json").read_text()) for shard in shard_dirs}
+    reports = {shard: load((shard / "report.json").read_text()) for shard in shard_dirs}
     # a serial run creates students in sorted order, and grades.csv lists them in that order
-    everyone = sorted({r["student"] for report in reports.values() for r in report})
+    everyone = sorted({r.student for report in reports.values() for r in report})
     with course.gradebook() as gb:
         for student in everyone:
             gb.update_or_create_student(student)
     records = []
     for shard, report in reports.items():
-        jobs = [Job(r["student"], r["assignment"]) for r in report]
+        jobs = [Job(r.student, r.assignment) for r in report]
         _merge_gradebook(course, f"sqlite:///{shard / 'course' / 'gradebook.db'}", jobs)
         for job in jobs:
             dest = course.path("autograded", job.student, job.assignment)
@@ -458,8 +460,18 @@ def merge(course: Course, shard_dirs: list[Path]) -> list[dict]:
 # ----------------------------------------------------------------------------- everything
 
 
-def grade(course: Course, options: Options, work: Path | None = None) -> list[dict]:
+def preflight(course: Course, options: Options) -> None:
+    """Stop before any student is touched if the judge cannot run (see execute.Preflight)."""
+    from .execute import Preflight
+
+    config = copy.deepcopy(course.config)
+    config.JudgedExecute.sandbox_enabled = options.sandbox
+    Preflight(config)()
+
+
+def grade(course: Course, options: Options, work: Path | None = None) -> list[SubmissionRecord]:
     """Grade every submission that needs it with ``options.workers`` shard processes."""
+    preflight(course, options)
     jobs = plan(course, options)
     students = sorted({j.student for j in jobs})
     count = max(1, min(options.workers, len(students)))
@@ -498,4 +510,15 @@ def grade(course: Course, options: Options, work: Path | None = None) -> list[di
     return records
 
 
-__all__ = ["Course", "Issue", "Job", "Options", "grade", "merge", "plan", "run_shard", "shard_of"]
+__all__ = [
+    "Course",
+    "Issue",
+    "Job",
+    "Options",
+    "grade",
+    "merge",
+    "plan",
+    "preflight",
+    "run_shard",
+    "shard_of",
+]

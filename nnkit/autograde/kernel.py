@@ -1,23 +1,21 @@
-"""Kernel launcher that runs inside the sandbox: limits, trusted imports, checker, kernel.
+"""Kernel launcher that runs inside the sandbox: limits, warm imports, the judge's channel, kernel.
 
 Started by :class:`nnkit.autograde.sandbox.SandboxedKernelManager` as::
 
-    python -m nnkit.autograde.kernel --limits AS,CPU,FSIZE --checker IN,OUT \
-        --checker-dir DIR --allow ROOT:ROOT... -- <ipykernel arguments>
+    python -P -m nnkit.autograde.kernel --limits AS,CPU,FSIZE --channel IN,OUT \
+        -- <ipykernel arguments>
 
 In order, before any student code exists in the process:
 
 1. resource limits (address space, CPU seconds, file size) are set, so every
    process below inherits them;
-2. numpy, nnkit.grading and IPython are imported: the checker keeps references
-   to these genuine modules, and the kernel gets them for free;
-3. a child is forked to be the trusted checker (:func:`nnkit.autograde.checks.serve`),
-   reading the notebook's cells from pipe IN and writing verdicts to pipe OUT;
-4. a second child becomes the IPython kernel (it never sees the checker's pipes).
+2. numpy and IPython are imported once (the kernel starts warm, and a submitted
+   ``numpy.py`` cannot stand in for them);
+3. the judge's pipe descriptors are handed to ``nnkit.autograde.agent`` in a
+   forked child that becomes the IPython kernel.
 
-This process then waits: when the kernel exits it gives the checker a few
-seconds to finish, and exits with the kernel's status (128 + signal number if
-a signal killed it), which is what the engine reports as the reason.
+This process then waits for the kernel and exits with its status (128 + signal
+number if a signal killed it), which is what the engine reports as the reason.
 """
 
 from __future__ import annotations
@@ -27,19 +25,13 @@ import os
 import resource
 import signal
 import sys
-import time
-
-# after the kernel dies, how long the checker may go on to finish the cells it was given
-CHECKER_GRACE = 5.0
 
 
 def _parse(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
     split = argv.index("--") if "--" in argv else len(argv)
     parser = argparse.ArgumentParser(prog="python -m nnkit.autograde.kernel")
     parser.add_argument("--limits", default="0,0,0", help="AS bytes, CPU s, FSIZE bytes (0: none)")
-    parser.add_argument("--checker", default="", help="IN,OUT pipe descriptors of the checker")
-    parser.add_argument("--checker-dir", default="", help="the checker's working directory")
-    parser.add_argument("--allow", default="", help="readable directories, :-separated")
+    parser.add_argument("--channel", default="", help="IN,OUT pipe descriptors of the judge")
     return parser.parse_args(argv[:split]), argv[split + 1 :]
 
 
@@ -63,28 +55,12 @@ def _exit_code(status: int) -> int:
 def main(argv: list[str]) -> None:
     opts, kernel_argv = _parse(argv)
     set_limits(*(int(v) for v in opts.limits.split(",")))
-    # the genuine modules, imported before any student code (see checks.py)
-    import numpy
-    import numpy.linalg
-    import numpy.random
-    import numpy.testing  # noqa: F401
+    import numpy  # noqa: F401 - imported before any student code, and warm
     from IPython.core import interactiveshell  # noqa: F401
 
-    from nnkit import grading  # noqa: F401
+    from nnkit.autograde import agent
 
-    pipes = [int(fd) for fd in opts.checker.split(",")] if opts.checker else []
-    checker_pid = 0
-    if pipes:
-        checker_pid = os.fork()
-        if checker_pid == 0:
-            from nnkit.autograde.checks import serve
-
-            try:
-                serve(*pipes, opts.checker_dir, [r for r in opts.allow.split(":") if r])
-            finally:
-                os._exit(0)
-        for fd in pipes:
-            os.close(fd)
+    channel = tuple(int(fd) for fd in opts.channel.split(",")) if opts.channel else ()
 
     # ipykernel watches this process and exits with it
     os.environ["JPY_PARENT_PID"] = str(os.getpid())
@@ -92,25 +68,20 @@ def main(argv: list[str]) -> None:
     if kernel_pid == 0:
         from ipykernel import kernelapp
 
-        # what `python -m ipykernel_launcher` would have done; numpy and nnkit are already in
-        # sys.modules, so a submitted nnkit/ or numpy.py cannot replace them
+        agent.CHANNEL = channel or None
+        # what `python -m ipykernel_launcher` would have done; numpy is already in
+        # sys.modules, so a submitted numpy.py cannot replace it
         sys.path.insert(0, os.getcwd())
         try:
             kernelapp.launch_new_instance(argv=kernel_argv)
         finally:
             os._exit(0)
+    for fd in channel:
+        os.close(fd)
 
     # interrupts go to the kernel by message; this process only waits
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _, status = os.waitpid(kernel_pid, 0)
-    deadline = time.monotonic() + CHECKER_GRACE
-    while checker_pid and time.monotonic() < deadline:
-        if os.waitpid(checker_pid, os.WNOHANG)[0]:
-            break
-        time.sleep(0.05)
-    else:
-        if checker_pid:
-            os.kill(checker_pid, signal.SIGKILL)
     sys.exit(_exit_code(status))
 
 

@@ -1,139 +1,91 @@
 """The grades report: every submission's score and, for each flagged one, why.
 
-``merge`` keeps ``grading-report.json`` in the course directory (one record per
-student and assignment, replaced when regraded) and writes it out readably as
-``grading-report.md``. :class:`CsvWithFlags` is an nbgrader export plugin that
-writes nbgrader's ``grades.csv`` columns plus ``status`` and ``flags``::
+``merge`` keeps ``grading-report.json`` in the course directory (one
+:class:`~nnkit.autograde.records.SubmissionRecord` per student and assignment,
+replaced when regraded) and writes it out readably as ``grading-report.md``.
+Everything in the Markdown that came from a submission (student ids, messages,
+file names) is escaped and bounded, so a submission cannot forge a heading, a
+table row or a link in the instructor's report. :class:`CsvWithFlags` is an
+nbgrader export plugin that writes nbgrader's ``grades.csv`` columns plus
+``status`` and ``flags``::
 
     nbgrader export --exporter=nnkit.autograde.report.CsvWithFlags --to grades.csv
 
-``status`` is ``ok`` (graded, nothing to report), ``flagged`` (graded, read the
-flags), ``failed`` (nbgrader could not run it: scored 0), ``not gradable``
-(no valid notebook: scored 0) or ``no submission`` (nothing handed in: nbgrader's
-0). A submission graded by plain ``nbgrader autograde`` has an empty status.
+A submission graded by plain ``nbgrader autograde`` has an empty status.
 """
 
 from __future__ import annotations
 
 import csv
 import datetime
-import json
+import re
 from pathlib import Path
 
 from nbgrader.api import MissingEntry
 from nbgrader.plugins import CsvExportPlugin
 
+from .records import Status, SubmissionRecord, clip, dump, load
+
 REPORT_JSON = "grading-report.json"
 REPORT_MD = "grading-report.md"
 
-# kind of flag -> a short title for the report
-KINDS = {
-    "missing-notebook": "missing notebook",
-    "invalid-notebook": "invalid notebook",
-    "grading-failed": "grading failed",
-    "kernel-died": "kernel died",
-    "timeout": "timeout",
-    "memory": "memory limit",
-    "exit": "sys.exit",
-    "output": "too much output",
-    "tamper": "tampering",
-    "audit": "outside access",
-    "unconfirmed": "not confirmed",
-    "renamed": "renamed notebook",
-    "locked-cell": "locked cell changed",
-    "extra-files": "extra files",
-    "suspicious-code": "suspicious code",
-}
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~&])")
 
 
-def flags(record: dict) -> list[str]:
-    """One readable line per event of a record: ``kind: notebook/cell: detail``."""
-    lines = []
-    for notebook, events in record.get("events", {}).items():
-        for event in events:
-            where = "/".join(x for x in (notebook, event.get("cell", "")) if x)
-            title = KINDS.get(event["kind"], event["kind"])
-            lines.append(f"{title}: {where}: {event['detail']}")
-    return lines
+def escape(text: str, limit: int = 300) -> str:
+    """``text`` as literal Markdown on one line: every markup character escaped, bounded."""
+    one_line = " ".join(clip(str(text), limit).split())
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", one_line)
 
 
-def summary(record: dict, width: int = 160) -> str:
-    """One line for a CSV cell: each kind of flag once, with its count and first detail."""
-    firsts: dict[str, tuple[int, str]] = {}
-    for events in record.get("events", {}).values():
-        for event in events:
-            count, detail = firsts.get(event["kind"], (0, event["detail"]))
-            firsts[event["kind"]] = (count + 1, detail)
-    parts = []
-    for kind, (count, detail) in firsts.items():
-        title = KINDS.get(kind, kind) + (f" (x{count})" if count > 1 else "")
-        text = f"{title}: {detail}"
-        parts.append(text if len(text) <= width else text[: width - 3] + "...")
-    return " | ".join(parts)
-
-
-def failed_tests(record: dict) -> list[str]:
-    """``notebook/cell: first line of the error`` for every test that lost points."""
-    return [
-        f"{notebook}/{item['cell']}: {item['error']}"
-        for notebook, items in record.get("failed", {}).items()
-        for item in items
-    ]
-
-
-def status(record: dict) -> str:
-    if record.get("status") != "graded":
-        return record.get("status", "")
-    return "flagged" if flags(record) else "ok"
-
-
-def _add_scores(course, records: list[dict]) -> None:
+def _add_scores(course, records: list[SubmissionRecord]) -> None:
     with course.gradebook() as gb:
         for record in records:
             try:
-                submission = gb.find_submission(record["assignment"], record["student"])
+                submission = gb.find_submission(record.assignment, record.student)
             except MissingEntry:
-                record["score"], record["max_score"] = 0.0, None
+                record.score, record.max_score = 0.0, None
                 continue
-            record["score"] = float(submission.score)
-            record["max_score"] = float(submission.max_score)
+            record.score = float(submission.score)
+            record.max_score = float(submission.max_score)
 
 
-def load(root: Path) -> dict[tuple[str, str], dict]:
+def read(root: Path) -> dict[tuple[str, str], SubmissionRecord]:
+    """The course's report, by (student, assignment)."""
     path = Path(root) / REPORT_JSON
     if not path.exists():
         return {}
-    return {(r["student"], r["assignment"]): r for r in json.loads(path.read_text())}
+    return {(r.student, r.assignment): r for r in load(path.read_text())}
 
 
-def write_report(course, records: list[dict]) -> None:
+def write_report(course, records: list[SubmissionRecord]) -> None:
     """Fold ``records`` into the course's report files (JSON and Markdown)."""
     _add_scores(course, records)
     stamp = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
-    known = load(course.root)
+    known = read(course.root)
     for record in records:
-        record["graded_at"] = stamp
-        record["status_text"] = status(record)
-        known[(record["student"], record["assignment"])] = record
+        record.graded_at = stamp
+        record.settle()
+        known[(record.student, record.assignment)] = record
     everything = [known[k] for k in sorted(known)]
-    (course.root / REPORT_JSON).write_text(json.dumps(everything, indent=1))
+    (course.root / REPORT_JSON).write_text(dump(everything))
     (course.root / REPORT_MD).write_text(markdown(everything))
 
 
-def _score(record: dict) -> str:
-    if record.get("max_score") is None:
+def _score(record: SubmissionRecord) -> str:
+    if record.max_score is None:
         return "0"
-    return f"{record['score']:g} / {record['max_score']:g}"
+    return f"{record.score:g} / {record.max_score:g}"
 
 
-def markdown(records: list[dict]) -> str:
+def markdown(records: list[SubmissionRecord]) -> str:
     """The report as Markdown: flagged submissions first, with reasons, then a table of all."""
-    flagged = [r for r in records if r["status_text"] != "ok"]
+    flagged = [r for r in records if r.status != Status.OK]
     lines = [
         "# Grading report",
         "",
-        f"{len(records)} submissions; {len(flagged)} flagged. Scores are nbgrader's, after the "
-        "trusted re-check; a submission that could not be graded scores 0.",
+        f"{len(records)} submissions; {len(flagged)} flagged. Scores are the judge's verdicts; "
+        "a submission that could not be graded scores 0.",
         "",
         "## Flagged submissions",
         "",
@@ -142,32 +94,27 @@ def markdown(records: list[dict]) -> str:
         lines.append("None.")
     for record in flagged:
         lines.append(
-            f"### {record['student']} / {record['assignment']}: {_score(record)} "
-            f"({record['status_text']})"
+            f"### {escape(record.student, 80)} / {escape(record.assignment, 80)}: "
+            f"{_score(record)} ({record.status})"
         )
         lines.append("")
-        lines += [f"- {line}" for line in flags(record)] or ["- (no details)"]
-        not_run = [
-            i["cell"]
-            for items in record.get("failed", {}).values()
-            for i in items
-            if i["error"].startswith("CellNotRun")
-        ]
+        lines += [f"- {escape(event.line(), 600)}" for event in record.events] or ["- (no details)"]
+        not_run = [v.grade_id for v in record.failed if v.message.startswith("not graded")]
         lines += [
-            f"- failed test: {line}" for line in failed_tests(record) if "CellNotRun" not in line
+            f"- failed test: {escape(v.notebook + '/' + v.grade_id, 120)}: {escape(v.first_line())}"
+            for v in record.failed
+            if not v.message.startswith("not graded")
         ]
         if not_run:
-            lines.append(f"- not run after the kernel stopped: {', '.join(not_run)}")
+            lines.append(f"- not graded after the kernel stopped: {escape(', '.join(not_run))}")
         lines.append("")
     lines += ["", "## All submissions", ""]
     lines += ["| student | assignment | score | status | failed tests |", "|---|---|---|---|---|"]
     for record in records:
-        failed = ", ".join(
-            item["cell"] for items in record.get("failed", {}).values() for item in items
-        )
+        failed = ", ".join(v.grade_id for v in record.failed)
         lines.append(
-            f"| {record['student']} | {record['assignment']} | {_score(record)} "
-            f"| {record['status_text']} | {failed} |"
+            f"| {escape(record.student, 80)} | {escape(record.assignment, 80)} | {_score(record)} "
+            f"| {record.status} | {escape(failed)} |"
         )
     return "\n".join(lines) + "\n"
 
@@ -179,7 +126,7 @@ class CsvWithFlags(CsvExportPlugin):
         super().export(gradebook)
         dest = Path(self.to or "grades.csv")
         root = Path(self.parent.coursedir.root) if self.parent is not None else Path.cwd()
-        report = load(root)
+        report = read(root)
         with dest.open(newline="") as handle:
             rows = list(csv.reader(handle))
         if not rows:
@@ -190,12 +137,12 @@ class CsvWithFlags(CsvExportPlugin):
         for row in body:
             record = report.get((row[s], row[a]))
             if record is not None:
-                out.append([*row, record["status_text"], summary(record)])
+                out.append([*row, str(record.status), record.summary()])
                 continue
             try:
                 gradebook.find_submission(row[a], row[s])
             except MissingEntry:
-                out.append([*row, "no submission", ""])
+                out.append([*row, str(Status.NO_SUBMISSION), ""])
             else:  # graded before this engine, or by `nbgrader autograde` itself
                 out.append([*row, "", ""])
         with dest.open("w", newline="") as handle:

@@ -1,4 +1,4 @@
-"""A Jupyter kernel inside a bubblewrap sandbox, with its trusted checker beside it.
+"""A Jupyter kernel inside a bubblewrap sandbox, with the judge's channel into it.
 
 What student code sees while it is graded (``Sandbox.command``):
 
@@ -7,40 +7,41 @@ What student code sees while it is graded (``Sandbox.command``):
 - the Python installation (``sys.base_prefix``), the virtual environment
   (``sys.prefix``) and the ``nnkit`` package directory (an editable install
   points into the repository: only that one directory is bound), read-only;
-- a copy of its own submission as the working directory, read-write, and a
-  second copy for the checker; an empty ``/tmp``;
-- nothing else: not the repository (solutions, hidden tests, other students,
-  the gradebook), not the network (a new, empty network namespace), not the
-  host's processes (a new PID namespace).
+- a copy of its own submission as the working directory, read-write; an empty
+  ``/tmp``;
+- nothing else: not the repository (solutions, hidden tests, the answer key in
+  ``grader/``, other students, the gradebook), not the network (a new, empty
+  network namespace), not the host's processes (a new PID namespace), not the
+  grader's environment variables (bubblewrap itself starts from an empty
+  environment, so even ``/proc/1/environ`` holds only the kernel's few).
 
 Limits (``Limits``) are set inside by the launcher: address space, CPU seconds,
 file size. Per-cell wall-clock timeouts are the executor's (``execute.py``).
 
 The kernel talks to the grader over Jupyter's ``ipc`` transport: unix sockets
 in a per-kernel directory bound into the sandbox, since TCP cannot cross the
-network namespace. Interrupts are sent as ``interrupt_request`` messages: a
-SIGINT sent to the sandbox's outer process would not reach the kernel.
+network namespace. The judge talks to it over two pipes inherited by the kernel
+(``judge_fds`` here, ``agent.CHANNEL`` there). Interrupts are sent as
+``interrupt_request`` messages: a SIGINT sent to the sandbox's outer process
+would not reach the kernel.
 """
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 import functools
-import json
 import os
 import shutil
 import sys
 import tempfile
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import Any, Bool, Unicode
 
-# inside the sandbox: the student's files (kernel cwd) and the checker's copy of them
+# inside the sandbox: the student's files (the kernel's working directory)
 WORK_DIR = "/home/student/work"
-CHECK_DIR = "/home/student/check"
 MPL_DIR = "/tmp/matplotlib"
 # files of /etc a Python process reads; the rest of /etc stays hidden
 ETC_FILES = (
@@ -52,9 +53,6 @@ ETC_FILES = (
     "/etc/nsswitch.conf",
     "/etc/mime.types",
 )
-# how long the grader waits for the checker's last verdicts once the notebook has run
-CHECKER_WAIT = 20.0
-
 GIB = 1024**3
 
 
@@ -107,26 +105,8 @@ class Sandbox:
     enabled: bool = True
     limits: Limits = field(default_factory=Limits)
 
-    def readable_roots(self) -> list[str]:
-        """Directories the kernel may read besides its own files (also the audit's allow-list)."""
-        roots = {
-            os.path.realpath(sys.base_prefix),
-            os.path.realpath(sys.prefix),
-            sys.prefix,
-            _package_dir(),
-            "/usr",
-            "/etc",
-            "/proc",
-            "/dev",
-            "/tmp",
-            "/lib",
-            "/lib64",
-            "/bin",
-        }
-        return sorted(roots)
-
-    def command(self, inner: list[str], work: str, check: str, runtime: str) -> list[str]:
-        """``inner`` wrapped in bwrap, with ``work``/``check``/``runtime`` host dirs bound in."""
+    def command(self, inner: list[str], work: str, runtime: str) -> list[str]:
+        """``inner`` wrapped in bwrap, with the ``work`` and ``runtime`` host dirs bound in."""
         if not self.enabled:
             return inner
         bwrap = shutil.which("bwrap")
@@ -157,7 +137,6 @@ class Sandbox:
             args += ["--ro-bind", fonts, f"{MPL_DIR}/{Path(fonts).name}"]
         args += [
             "--bind", work, WORK_DIR,
-            "--bind", check, CHECK_DIR,
             "--bind", runtime, runtime,
             "--chdir", WORK_DIR,
             "--unshare-all",
@@ -197,116 +176,96 @@ def sandbox_works(sandbox: Sandbox) -> str | None:
     import subprocess
 
     with tempfile.TemporaryDirectory() as tmp:
-        dirs = [os.path.join(tmp, d) for d in ("w", "c", "r")]
+        dirs = [os.path.join(tmp, d) for d in ("w", "r")]
         for d in dirs:
             os.mkdir(d)
         try:
             cmd = sandbox.command([sys.executable, "-c", "pass"], *dirs)
         except SandboxUnavailableError as exc:
             return str(exc)
-        done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        done = subprocess.run(
+            cmd, capture_output=True, text=True, check=False, env=kernel_environment()
+        )
         return None if done.returncode == 0 else (done.stderr.strip() or f"exit {done.returncode}")
 
 
 class SandboxedKernelManager(AsyncKernelManager):
-    """Starts ``nnkit.autograde.kernel`` in the sandbox and collects the checker's verdicts.
+    """Starts ``nnkit.autograde.kernel`` in the sandbox, with the judge's pipes into it.
 
-    Set before ``start_kernel``: ``sandbox``, ``submission`` (host directory holding
-    the student's files; copied twice, for the kernel and the checker) and
-    ``checker_payload`` (bytes sent to the checker; empty for no checker).
-    After shutdown, ``checker_records`` holds the checker's JSON records and
-    ``exit_code`` the kernel's exit status (None while running).
+    Set before ``start_kernel``: ``sandbox`` and ``submission`` (host directory
+    holding the student's files, copied into a scratch directory the kernel may
+    change). After the start, ``judge_fds`` is the judge's end of the channel,
+    ``(write, read)``; after shutdown, ``exit_code`` is the kernel's exit status.
     """
 
     sandbox = Any(Sandbox())
     submission = Unicode("")
-    checker_payload = Any(b"")
     keep_scratch = Bool(False)
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.transport = "ipc"
         self._scratch = tempfile.mkdtemp(prefix="nnkit-kernel-")
-        self._dirs = {name: os.path.join(self._scratch, name) for name in ("work", "check", "run")}
+        self._dirs = {name: os.path.join(self._scratch, name) for name in ("work", "run")}
         self.connection_file = os.path.join(self._dirs["run"], "kernel.json")
-        self.checker_records: list[dict] = []
-        self._checker_done = threading.Event()
-        self._reader: threading.Thread | None = None
+        self.judge_fds: tuple[int, int] | None = None
+        self._kernel_fds: tuple[int, int] = ()
         self.exit_code: int | None = None
 
     def _prepare_dirs(self) -> None:
-        for name in ("work", "check"):
-            if self.submission and os.path.isdir(self.submission):
-                shutil.copytree(self.submission, self._dirs[name], symlinks=False)
-            else:
-                os.mkdir(self._dirs[name])
+        if self.submission and os.path.isdir(self.submission):
+            shutil.copytree(self.submission, self._dirs["work"], symlinks=True)
+        else:
+            os.mkdir(self._dirs["work"])
         os.mkdir(self._dirs["run"])
 
     def format_kernel_cmd(self, extra_arguments=None) -> list[str]:
-        extra = list(extra_arguments or [])
         inner = [
             sys.executable,
             # -P: the working directory (the student's files) is not on sys.path while the
-            # launcher imports the genuine numpy and nnkit.grading
+            # launcher imports numpy and the agent
             "-P",
             "-m",
             "nnkit.autograde.kernel",
             "--limits",
             self.sandbox.limits.argument(),
-            "--allow",
-            ":".join(self.sandbox.readable_roots()),
+            "--channel",
+            ",".join(map(str, self._kernel_fds)),
+            "--",
+            "-f",
+            self.connection_file,
+            *(extra_arguments or []),
         ]
-        if self._pipes:
-            (payload_r, _), (_, verdict_w) = self._pipes
-            check_dir = CHECK_DIR if self.sandbox.enabled else self._dirs["check"]
-            inner += ["--checker", f"{payload_r},{verdict_w}", "--checker-dir", check_dir]
-        inner += ["--", "-f", self.connection_file, *extra]
-        dirs = self._dirs
-        return self.sandbox.command(inner, dirs["work"], dirs["check"], dirs["run"])
+        return self.sandbox.command(inner, self._dirs["work"], self._dirs["run"])
 
     async def _async_pre_start_kernel(self, **kw):
         self._prepare_dirs()
-        self._pipes = (os.pipe(), os.pipe()) if self.checker_payload else ()
+        requests_r, requests_w = os.pipe()
+        replies_r, replies_w = os.pipe()
+        self._kernel_fds = (requests_r, replies_w)
+        self.judge_fds = (requests_w, replies_r)
+        for fd in self.judge_fds:
+            os.set_blocking(fd, False)
+        env = {
+            **kernel_environment(),
+            "HOME": self._dirs["run"] if not self.sandbox.enabled else "/tmp",
+        }
         if not self.sandbox.enabled:
             kw["cwd"] = self._dirs["work"]
-            kw["env"] = {**os.environ, **kernel_environment(), "HOME": self._dirs["run"]}
         else:
             kw.pop("cwd", None)  # bwrap --chdir sets it inside
-            kw.pop("env", None)
+        # bwrap is PID 1 of the sandbox: what it starts with is readable there (/proc/1/environ)
+        kw["env"] = env
         return await super()._async_pre_start_kernel(**kw)
 
     async def _async_launch_kernel(self, kernel_cmd, **kw):
-        if self._pipes:
-            kw["pass_fds"] = (self._pipes[0][0], self._pipes[1][1])
-        await super()._async_launch_kernel(kernel_cmd, **kw)
-        if self._pipes:
-            (payload_r, payload_w), (verdict_r, verdict_w) = self._pipes
-            os.close(payload_r)
-            os.close(verdict_w)
-            self._reader = threading.Thread(
-                target=self._talk_to_checker, args=(payload_w, verdict_r), daemon=True
-            )
-            self._reader.start()
-        else:
-            self._checker_done.set()
-
-    def _talk_to_checker(self, payload_w: int, verdict_r: int) -> None:
-        # the payload may exceed a pipe's buffer: write it here, not in the event loop
+        kw["pass_fds"] = self._kernel_fds
         try:
-            with os.fdopen(payload_w, "wb") as out:
-                out.write(self.checker_payload)
-        except OSError:  # the checker died before reading
-            pass
-        with os.fdopen(verdict_r, "r", errors="replace") as lines:
-            for line in lines:
-                try:
-                    record = json.loads(line)
-                except json.JSONDecodeError:
-                    record = {"type": "garbled", "detail": line[:200]}
-                self.checker_records.append(record)
-                if record.get("type") == "done":
-                    break
-        self._checker_done.set()
+            await super()._async_launch_kernel(kernel_cmd, **kw)
+        finally:
+            for fd in self._kernel_fds:
+                os.close(fd)
+            self._kernel_fds = ()
 
     async def _async_is_alive(self) -> bool:
         if self.has_kernel and self.provisioner is not None:
@@ -327,20 +286,16 @@ class SandboxedKernelManager(AsyncKernelManager):
         self._connect_control_socket()
         self.session.send(self._control_socket, msg)
 
-    async def wait_for_checker(self, timeout: float = CHECKER_WAIT) -> bool:
-        """Wait (at most ``timeout`` s) for the checker's last record; True if it came."""
-        return await asyncio.get_running_loop().run_in_executor(
-            None, self._checker_done.wait, timeout
-        )
-
     async def shutdown_kernel(self, now: bool = False, restart: bool = False) -> None:
         """Stop at once: the notebook has run, and nothing of the kernel's state is kept."""
-        if await self.is_alive():
-            await self.wait_for_checker()
         await super().shutdown_kernel(now=True, restart=restart)
 
     async def _async_cleanup_resources(self, restart: bool = False) -> None:
         await super()._async_cleanup_resources(restart=restart)
+        for fd in self.judge_fds or ():
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        self.judge_fds = None
         if not self.keep_scratch:
             shutil.rmtree(self._scratch, ignore_errors=True)
 

@@ -1,0 +1,154 @@
+"""The answer key: independent float64 answers to every graded function of the problem sets.
+
+Only the judge loads this file (``nnkit.autograde.judge.load_answer_key``), from the
+course directory, outside every sandbox: it is not part of the installed ``nnkit``,
+no student kernel can import or read it, and test cells reach it as
+``grading.reference`` only while the judge runs them. Grader tests import it from
+``tests/`` the same way.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from types import SimpleNamespace
+
+import numpy as np
+
+from nnkit.grading import numerical_gradient
+
+
+def _ref_sigmoid(z):
+    # exp(-log(1 + exp(-z))) is finite for every float and never warns
+    return np.exp(-np.logaddexp(0.0, -np.asarray(z, dtype=np.float64)))
+
+
+def _ref_softmax(Z):
+    Z = np.asarray(Z, dtype=np.float64)
+    return np.exp(Z - np.logaddexp.reduce(Z, axis=1, keepdims=True))
+
+
+def _ref_one_hot(y, C):
+    return (np.asarray(y)[:, None] == np.arange(C)).astype(np.float64)
+
+
+def _ref_gelu(z):
+    z = np.asarray(z, dtype=np.float64)
+    return 0.5 * z * (1.0 + np.tanh(math.sqrt(2.0 / math.pi) * (z + 0.044715 * z**3)))
+
+
+_ACTIVATIONS = {
+    "relu": lambda z: np.maximum(z, 0.0),
+    "sigmoid": _ref_sigmoid,
+    "tanh": np.tanh,
+    "gelu": _ref_gelu,
+}
+
+
+def _ref_mlp_forward(X, params, activation="relu"):
+    A = _ACTIVATIONS[activation](X @ params["W1"] + params["b1"])
+    return _ref_softmax(A @ params["W2"] + params["b2"])
+
+
+def _ref_cross_entropy(P, Y):
+    rows = np.arange(len(Y))
+    return float(-np.mean(np.log(np.asarray(P, dtype=np.float64)[rows, np.argmax(Y, axis=1)])))
+
+
+def _ref_softmax_cross_entropy_backward(Z, y):
+    N, C = np.shape(Z)
+    return (_ref_softmax(Z) - _ref_one_hot(y, C)) / N
+
+
+def _ref_mlp_backward(X, y, params):
+    """Loss and gradients of X -> linear -> ReLU -> linear -> softmax cross-entropy."""
+    Z1 = X @ params["W1"] + params["b1"]
+    A1 = np.maximum(Z1, 0.0)
+    Z2 = A1 @ params["W2"] + params["b2"]
+    log_p = Z2 - np.logaddexp.reduce(Z2, axis=1, keepdims=True)
+    loss = float(-np.mean(log_p[np.arange(len(y)), y]))
+    dZ2 = _ref_softmax_cross_entropy_backward(Z2, y)
+    dZ1 = (dZ2 @ params["W2"].T) * (Z1 > 0)
+    grads = {
+        "W1": X.T @ dZ1,
+        "b1": dZ1.sum(axis=0),
+        "W2": A1.T @ dZ2,
+        "b2": dZ2.sum(axis=0),
+    }
+    return loss, grads
+
+
+def _ref_neuron_ridge_grads(w, b, x, y, lam):
+    a = float(_ref_sigmoid(w * x + b))
+    dL_dz = -(y - a) * a * (1.0 - a)
+    return dL_dz * x + 2.0 * lam * w, dL_dz
+
+
+def _ref_sgd_step(params, grads, lr):
+    return {k: params[k] - lr * grads[k] for k in params}
+
+
+def _ref_momentum_step(params, grads, velocity, lr, beta):
+    velocity = {k: beta * velocity[k] - lr * grads[k] for k in params}
+    return {k: params[k] + velocity[k] for k in params}, velocity
+
+
+def _ref_minibatches(X, y, batch_size, rng):
+    order = rng.permutation(len(X))
+    for start in range(0, len(X), batch_size):
+        rows = order[start : start + batch_size]
+        yield X[rows], y[rows]
+
+
+def _ref_train_mlp(
+    X, y, params, lr, epochs, batch_size, rng, beta=0.0, decay=0.0, backward=None, batches=None
+):
+    """Mini-batch SGD with momentum and inverse-time decay per step.
+
+    ``backward`` (default: the reference ``mlp_backward``) and ``batches`` (default:
+    the reference ``minibatches``) let a test train with the student's own pieces.
+    """
+    backward = backward or _ref_mlp_backward
+    batches = batches or _ref_minibatches
+    params = {k: np.array(v, dtype=np.float64) for k, v in params.items()}
+    velocity = {k: np.zeros_like(v) for k, v in params.items()}
+    losses, step = [], 0
+    for _ in range(epochs):
+        epoch_losses = []
+        for X_batch, y_batch in batches(X, y, batch_size, rng):
+            loss, grads = backward(X_batch, y_batch, params)
+            params, velocity = _ref_momentum_step(
+                params, grads, velocity, lr / (1.0 + decay * step), beta
+            )
+            epoch_losses.append(loss)
+            step += 1
+        losses.append(float(np.mean(epoch_losses)))
+    return params, losses
+
+
+reference = SimpleNamespace(
+    count_parameters=lambda sizes: sum((a + 1) * b for a, b in itertools.pairwise(sizes)),
+    linear_forward=lambda X, W, b: X @ W + b,
+    sigmoid=_ref_sigmoid,
+    relu=_ACTIVATIONS["relu"],
+    tanh=np.tanh,
+    gelu=_ref_gelu,
+    softmax=_ref_softmax,
+    one_hot=_ref_one_hot,
+    cross_entropy=_ref_cross_entropy,
+    mlp_forward=_ref_mlp_forward,
+    sigmoid_backward=lambda dA, Z: dA * _ref_sigmoid(Z) * _ref_sigmoid(-np.asarray(Z)),
+    relu_backward=lambda dA, Z: np.where(np.asarray(Z) > 0, dA, 0.0),
+    tanh_backward=lambda dA, Z: dA * (1.0 - np.tanh(Z) ** 2),
+    linear_backward=lambda dZ, X, W: (dZ @ W.T, X.T @ dZ, dZ.sum(axis=0)),
+    softmax_cross_entropy_backward=_ref_softmax_cross_entropy_backward,
+    mlp_backward=_ref_mlp_backward,
+    numerical_gradient=numerical_gradient,
+    neuron_ridge_grads=_ref_neuron_ridge_grads,
+    sgd_step=_ref_sgd_step,
+    momentum_step=_ref_momentum_step,
+    inverse_time_decay=lambda lr0, decay, step: lr0 / (1.0 + decay * step),
+    minibatches=_ref_minibatches,
+    train_mlp=_ref_train_mlp,
+)
+"""Independent float64 answers to every graded function of the three problem sets."""

@@ -1,0 +1,283 @@
+"""The judge's hands inside a graded kernel: call a student's function on the judge's inputs.
+
+The kernel launcher (``nnkit.autograde.kernel``) leaves two pipe descriptors in
+:data:`CHANNEL` before any student code runs. After each test cell, the judge
+(``nnkit.autograde.judge``, in the grader's process outside the sandbox) runs
+:data:`SERVE` as a silent cell; :func:`serve` then answers its requests, one
+frame each (``nnkit.autograde.channel``), until the judge says ``end``:
+
+``call``
+    look the named function up in the notebook's namespace, call it with the
+    decoded arguments (a ``$fn`` argument becomes a stand-in that calls the
+    judge back), consume a returned iterator, and reply ``result`` (the value,
+    the arguments as they are afterwards, the warnings it emitted, the library
+    code it used) or ``raised`` (the exception and the student's own lines of
+    its traceback).
+
+Nothing here is trusted, and nothing here is secret: this module runs in the
+student's process, which can replace any of it. The judge treats every reply
+as hostile data. What this module never receives is anything worth stealing:
+no reference answer, no expected value, and no input before its check runs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import io
+import os
+import signal
+import sys
+import sysconfig
+import traceback
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+from .channel import (
+    MAX_FRAME,
+    ChannelError,
+    Encoder,
+    Message,
+    Opaque,
+    decode,
+    pack,
+    read_frame,
+    write_frame,
+)
+
+CHANNEL: tuple[int, int] | None = None
+"""(read descriptor, write descriptor) of the judge's pipes; set by the kernel launcher."""
+
+SERVE = "__import__('nnkit.autograde.agent', fromlist=['serve']).serve()"
+"""The code the judge runs as a silent cell to hand the kernel over to :func:`serve`."""
+
+# libraries that implement what the exercises ask for: a graded function using them is flagged
+LIBRARIES = ("nnkit", "torch", "scipy", "sklearn")
+_MAX_LIBRARY_CALLS = 5
+_HERE = Path(__file__).resolve().parent
+_SYSTEM_DIRS = tuple(
+    {sysconfig.get_paths()[key] for key in ("stdlib", "platstdlib", "purelib", "platlib")}
+)
+
+
+def _library_dirs() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(directories of the LIBRARIES, nnkit's own grading code, which is not a library answer)."""
+    dirs = []
+    for name in LIBRARIES:
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, ValueError):
+            continue
+        if spec is not None and spec.submodule_search_locations:
+            dirs += [os.path.join(p, "") for p in spec.submodule_search_locations]
+    nnkit_dir = _HERE.parent
+    allowed = (str(nnkit_dir / "grading.py"), os.path.join(str(_HERE), ""))
+    return tuple(dirs), allowed
+
+
+class LibraryWatch:
+    """Records the library functions a student's function calls (a ``sys.setprofile`` hook).
+
+    Only the outermost library call of a chain is kept (``nnkit.activations.sigmoid``,
+    not the scipy function it uses), and only calls made while the watch is active.
+    """
+
+    def __init__(self):
+        self.dirs, self.allowed = _library_dirs()
+        self.seen: list[str] = []
+
+    def _is_library(self, filename: str) -> bool:
+        return filename.startswith(self.dirs) and not filename.startswith(self.allowed)
+
+    def _note(self, name: str) -> None:
+        if name not in self.seen and len(self.seen) < _MAX_LIBRARY_CALLS:
+            self.seen.append(name)
+
+    def profile(self, frame, event, arg) -> None:
+        if event == "call":
+            if self._is_library(frame.f_code.co_filename):
+                caller = frame.f_back
+                if caller is None or not self._is_library(caller.f_code.co_filename):
+                    module = frame.f_globals.get("__name__", "?")
+                    self._note(f"{module}.{frame.f_code.co_qualname}")
+        elif event == "c_call":
+            module = getattr(arg, "__module__", None) or ""
+            if module.split(".")[0] in LIBRARIES:
+                self._note(f"{module}.{getattr(arg, '__name__', '?')}")
+
+    def references(self, func) -> None:
+        """Library modules and functions ``func``'s code names (ufuncs escape the profiler)."""
+        code = getattr(func, "__code__", None)
+        scope = getattr(func, "__globals__", {})
+        stack = [code] if code is not None else []
+        while stack:
+            current = stack.pop()
+            stack += [c for c in current.co_consts if hasattr(c, "co_names")]
+            for name in current.co_names:
+                value = scope.get(name)
+                owner = getattr(value, "__name__", "") if _is_module(value) else ""
+                owner = owner or getattr(value, "__module__", "") or ""
+                top = owner.split(".")[0]
+                if top in LIBRARIES and owner != "nnkit.grading":
+                    self._note(f"{owner}.{name}" if not _is_module(value) else owner)
+
+    @contextlib.contextmanager
+    def active(self):
+        previous = sys.getprofile()
+        sys.setprofile(self.profile)
+        try:
+            yield
+        finally:
+            sys.setprofile(previous)
+
+
+def _is_module(value) -> bool:
+    return type(value).__name__ == "module"
+
+
+def student_frames(tb) -> list[str]:
+    """The traceback lines of the student's own code, most recent last."""
+    lines = []
+    for frame in traceback.extract_tb(tb):
+        name = frame.filename
+        if name.startswith(str(_HERE)) or name.startswith(_SYSTEM_DIRS):
+            continue
+        code = f": {frame.line.strip()}" if frame.line else ""
+        lines.append(f"  in {frame.name}, line {frame.lineno}{code}"[:300])
+    return lines[-8:]
+
+
+class _Null(io.TextIOBase):
+    def write(self, text: str) -> int:
+        return len(text)
+
+
+class Agent:
+    """Serves one run of the judge's requests on ``fds`` with the functions of ``namespace``."""
+
+    def __init__(self, fds: tuple[int, int], namespace: dict):
+        self.read_fd, self.write_fd = fds
+        self.namespace = namespace
+
+    def send(self, header: dict, blobs: list[bytes] = ()) -> None:
+        frame = pack(header, list(blobs))
+        if len(frame) > MAX_FRAME:
+            frame = pack({"op": "raised", "id": header.get("id"), "type": "ResultTooLarge",
+                          "message": f"the result takes {len(frame):,} bytes"})  # fmt: skip
+        # an interrupt meant for the student's code must not cut a frame in half
+        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            write_frame(self.write_fd, frame)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+
+    def receive(self) -> Message:
+        return read_frame(self.read_fd, limit=1 << 40)
+
+    def serve(self) -> None:
+        while True:
+            try:
+                message = self.receive()
+                if message.op == "end":
+                    return
+                if message.op == "call":
+                    self.call(message)
+            except KeyboardInterrupt:  # an interrupt that came late: the call already returned
+                continue
+
+    # ------------------------------------------------------------------ one call
+
+    def _callback(self, function_id: int):
+        """A stand-in for one of the judge's functions: calling it asks the judge."""
+
+        def judge_function(*args, **kwargs):
+            encoder = Encoder()
+            header = {"op": "callback", "fn": function_id}
+            header["args"] = encoder.encode(list(args))
+            header["kwargs"] = encoder.encode(kwargs)
+            self.send(header, encoder.blobs)
+            reply = self.receive()
+            if reply.op != "return":
+                raise RuntimeError(str(reply.header.get("message", "the test's function failed")))
+            return decode(reply.header.get("value"), reply.blobs)
+
+        judge_function.__name__ = judge_function.__qualname__ = "f"
+        return judge_function
+
+    def call(self, message: Message) -> None:
+        header = message.header
+        call_id = header.get("id")
+        name = str(header.get("name", ""))
+        try:
+            args = decode(header.get("args", []), message.blobs, self._callback)
+            kwargs = decode(header.get("kwargs", {"$dict": []}), message.blobs, self._callback)
+        except ChannelError as exc:
+            self.send({"op": "raised", "id": call_id, "type": "ChannelError", "message": str(exc)})
+            return
+        func = self.namespace.get(name)
+        if func is None:
+            self.send({"op": "raised", "id": call_id, "type": "NameError",
+                       "message": f"name '{name}' is not defined"})  # fmt: skip
+            return
+        watch = LibraryWatch()
+        with contextlib.suppress(Exception):
+            watch.references(func)
+        reply: dict = {"op": "result", "id": call_id}
+        stdout, stderr = sys.stdout, sys.stderr
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            sys.stdout = sys.stderr = _Null()
+            try:
+                with watch.active():
+                    result = func(*args, **kwargs)
+                    if isinstance(result, Iterator) and not isinstance(result, np.ndarray):
+                        result = list(result)
+            except BaseException as exc:  # KeyboardInterrupt and SystemExit are the student's too
+                reply = {
+                    "op": "raised",
+                    "id": call_id,
+                    "type": type(exc).__name__,
+                    "message": _text(exc),
+                    "frames": student_frames(exc.__traceback__),
+                }
+            finally:
+                sys.stdout, sys.stderr = stdout, stderr
+        reply["warnings"] = [
+            {"category": w.category.__name__, "message": _text(w.message), "lineno": w.lineno}
+            for w in caught[:5]
+        ]
+        reply["library"] = watch.seen
+        encoder = Encoder()
+        if reply["op"] == "result":
+            reply["value"] = _encode_or_opaque(encoder, result)
+        reply["after"] = [_encode_or_opaque(encoder, a) for a in args]
+        reply["kwafter"] = _encode_or_opaque(encoder, kwargs)
+        self.send(reply, encoder.blobs)
+
+
+def _text(value) -> str:
+    try:
+        return str(value)[:2000]
+    except Exception:  # a student's __str__ may raise
+        return f"<{type(value).__name__} that cannot be printed>"
+
+
+def _encode_or_opaque(encoder: Encoder, value):
+    try:
+        return encoder.encode(value)
+    except Exception:  # a student's object may raise from __len__, __iter__, __float__...
+        return {"$opaque": _text(type(value).__name__)}
+
+
+def serve() -> None:
+    """Answer the judge until it ends the run (see the module docstring)."""
+    if CHANNEL is None:
+        raise RuntimeError("no judge is attached to this kernel")
+    shell = sys.modules["IPython"].get_ipython()
+    Agent(CHANNEL, shell.user_ns).serve()
+
+
+__all__ = ["CHANNEL", "LIBRARIES", "SERVE", "Agent", "LibraryWatch", "Opaque", "serve"]
