@@ -41,7 +41,6 @@ from .channel import (
     ChannelError,
     Encoder,
     Message,
-    Opaque,
     decode,
     pack,
     read_frame,
@@ -54,6 +53,7 @@ CHANNEL: tuple[int, int] | None = None
 SERVE = "__import__('nnkit.autograde.agent', fromlist=['serve']).serve()"
 """The code the judge runs as a silent cell to hand the kernel over to :func:`serve`."""
 
+_MAX_AUDIT_EVENTS = 20
 # libraries that implement what the exercises ask for: a graded function using them is flagged
 LIBRARIES = ("nnkit", "torch", "scipy", "sklearn")
 _MAX_LIBRARY_CALLS = 5
@@ -132,6 +132,61 @@ class LibraryWatch:
             yield
         finally:
             sys.setprofile(previous)
+
+
+class AuditLog:
+    """What the student's code tries to reach outside its submission (a PEP 578 audit hook).
+
+    Installed by the kernel launcher before any student code runs (an audit hook cannot
+    be removed); what it records rides along with the agent's next reply. The sandbox is
+    what keeps those things out of reach; this only tells the instructor someone tried.
+    """
+
+    def __init__(self, allowed_roots: list[str]):
+        self.allowed = tuple(os.path.join(os.path.realpath(r), "") for r in allowed_roots)
+        self.events: list[str] = []
+        self.active = False  # switched on once the kernel itself has started
+
+    def _outside(self, path) -> str | None:
+        if isinstance(path, int):
+            return None
+        if isinstance(path, bytes):
+            path = os.fsdecode(path)
+        full = os.path.join(os.path.abspath(str(path)), "")
+        return None if full.startswith(self.allowed) else full.rstrip("/")
+
+    def _note(self, text: str) -> None:
+        if text not in self.events and len(self.events) < _MAX_AUDIT_EVENTS:
+            self.events.append(text)
+
+    def hook(self, event: str, args: tuple) -> None:
+        if not self.active:
+            return
+        if event in ("open", "os.listdir", "os.scandir", "glob.glob"):
+            outside = self._outside(args[0]) if args and args[0] is not None else None
+            if outside:
+                self._note(f"tried to read {outside[:200]}, outside its submission")
+        elif event in ("socket.connect", "socket.bind", "socket.getaddrinfo"):
+            self._note("tried to open a network connection")
+        elif event == "sqlite3.connect":
+            self._note(f"tried to open a database ({str(args[0])[:200] if args else ''})")
+        elif event in ("subprocess.Popen", "os.system", "os.exec", "os.posix_spawn"):
+            self._note("tried to start another program")
+
+    def drain(self) -> list[str]:
+        events, self.events = self.events, []
+        return events
+
+
+AUDIT: AuditLog | None = None
+"""The kernel's audit log, installed by the launcher."""
+
+
+def watch(allowed_roots: list[str]) -> None:
+    """Install the audit hook (once, for the rest of the process's life)."""
+    global AUDIT
+    AUDIT = AuditLog(allowed_roots)
+    sys.addaudithook(AUDIT.hook)
 
 
 def _is_module(value) -> bool:
@@ -222,16 +277,16 @@ class Agent:
             self.send({"op": "raised", "id": call_id, "type": "NameError",
                        "message": f"name '{name}' is not defined"})  # fmt: skip
             return
-        watch = LibraryWatch()
+        library = LibraryWatch()
         with contextlib.suppress(Exception):
-            watch.references(func)
+            library.references(func)
         reply: dict = {"op": "result", "id": call_id}
         stdout, stderr = sys.stdout, sys.stderr
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             sys.stdout = sys.stderr = _Null()
             try:
-                with watch.active():
+                with library.active():
                     result = func(*args, **kwargs)
                     if isinstance(result, Iterator) and not isinstance(result, np.ndarray):
                         result = list(result)
@@ -249,7 +304,8 @@ class Agent:
             {"category": w.category.__name__, "message": _text(w.message), "lineno": w.lineno}
             for w in caught[:5]
         ]
-        reply["library"] = watch.seen
+        reply["library"] = library.seen
+        reply["audit"] = AUDIT.drain() if AUDIT is not None else []
         encoder = Encoder()
         if reply["op"] == "result":
             reply["value"] = _encode_or_opaque(encoder, result)
@@ -280,4 +336,14 @@ def serve() -> None:
     Agent(CHANNEL, shell.user_ns).serve()
 
 
-__all__ = ["CHANNEL", "LIBRARIES", "SERVE", "Agent", "LibraryWatch", "Opaque", "serve"]
+__all__ = [
+    "AUDIT",
+    "CHANNEL",
+    "LIBRARIES",
+    "SERVE",
+    "Agent",
+    "AuditLog",
+    "LibraryWatch",
+    "serve",
+    "watch",
+]

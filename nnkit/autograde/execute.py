@@ -217,6 +217,7 @@ class JudgedExecute(Execute):
         self._output_used = 0
         self._output_full = False
         self._connection: Connection | None = None
+        self._audited: set[str] = set()
         tests = [i for i, cell in enumerate(nb.cells) if is_test_cell(cell)]
         self._last_test = max(tests, default=-1)
         for index in tests:
@@ -315,6 +316,11 @@ class JudgedExecute(Execute):
         self._verdicts[name] = verdict
         if verdict.library:
             self._event("library", name, "calls " + ", ".join(verdict.library))
+        for function in functions.values():
+            for attempt in function.audit:
+                if attempt not in self._audited:
+                    self._audited.add(attempt)
+                    self._event("audit", "", attempt)
         if connection.broken is None and not await self._served(msg_id):
             connection.broken = "the kernel did not give the judge back its turn"
         if connection.broken is not None:
@@ -356,10 +362,10 @@ class JudgedExecute(Execute):
             if verdict.passed:
                 cell.outputs.append(_stream(f"Grader: {points:g} / {points:g} points.\n"))
             else:
+                shown = any(o.get("evalue") == verdict.message for o in cell.outputs)
+                text = "the failure above." if shown else verdict.message
                 cell.outputs.append(
-                    _error_output(
-                        "GradingError", f"Grader: 0 / {points:g} points.\n{verdict.message}"
-                    )
+                    _error_output("GradingError", f"Grader: 0 / {points:g} points: {text}")
                 )
 
     # -------------------------------------------------------------- outputs

@@ -316,6 +316,7 @@ class RemoteFunction:
         if signature is not None:
             self.__signature__ = signature
         self.library_calls: list[str] = []
+        self.audit: list[str] = []
 
     def __repr__(self) -> str:
         return f"<student's {self.__name__}>"
@@ -330,6 +331,9 @@ class RemoteFunction:
             ) from None
 
     def _outcome(self, header: dict, blobs: list, args: tuple, kwargs: dict):
+        for event in _list(header.get("audit"))[:20]:
+            if str(event)[:300] not in self.audit:
+                self.audit.append(str(event)[:300])
         for call in _list(header.get("library"))[:5]:
             if str(call)[:200] not in self.library_calls:
                 self.library_calls.append(str(call)[:200])

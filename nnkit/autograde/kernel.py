@@ -11,8 +11,10 @@ In order, before any student code exists in the process:
    process below inherits them;
 2. numpy and IPython are imported once (the kernel starts warm, and a submitted
    ``numpy.py`` cannot stand in for them);
-3. the judge's pipe descriptors are handed to ``nnkit.autograde.agent`` in a
-   forked child that becomes the IPython kernel.
+3. in a forked child that becomes the IPython kernel, the judge's pipe
+   descriptors are handed to ``nnkit.autograde.agent`` and its audit hook is
+   installed (what the student's code tries to reach outside its submission
+   is reported to the judge).
 
 This process then waits for the kernel and exits with its status (128 + signal
 number if a signal killed it), which is what the engine reports as the reason.
@@ -52,6 +54,15 @@ def _exit_code(status: int) -> int:
     return os.WEXITSTATUS(status) if os.WIFEXITED(status) else 1
 
 
+def _readable_roots(kernel_argv: list[str]) -> list[str]:
+    """What the kernel may read without it being worth a report (as seen inside the sandbox)."""
+    roots = [os.getcwd(), sys.prefix, sys.base_prefix, os.path.dirname(os.path.dirname(__file__))]
+    roots += ["/usr", "/etc", "/proc", "/dev", "/tmp", "/lib", "/lib64", "/bin", "/sys"]
+    if "-f" in kernel_argv:  # the connection file's directory
+        roots.append(os.path.dirname(kernel_argv[kernel_argv.index("-f") + 1]))
+    return roots
+
+
 def main(argv: list[str]) -> None:
     opts, kernel_argv = _parse(argv)
     set_limits(*(int(v) for v in opts.limits.split(",")))
@@ -69,11 +80,15 @@ def main(argv: list[str]) -> None:
         from ipykernel import kernelapp
 
         agent.CHANNEL = channel or None
+        agent.watch(_readable_roots(kernel_argv))
         # what `python -m ipykernel_launcher` would have done; numpy is already in
         # sys.modules, so a submitted numpy.py cannot replace it
         sys.path.insert(0, os.getcwd())
         try:
-            kernelapp.launch_new_instance(argv=kernel_argv)
+            app = kernelapp.IPKernelApp.instance()
+            app.initialize(kernel_argv)
+            agent.AUDIT.active = True  # from here on, only the notebook's code runs
+            app.start()
         finally:
             os._exit(0)
     for fd in channel:

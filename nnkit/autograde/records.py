@@ -37,6 +37,7 @@ KINDS = {
     "output": "too much output",
     "judge": "judge's channel",
     "library": "uses a library implementation",
+    "audit": "outside access",
     "renamed": "renamed notebook",
     "locked-cell": "locked cell changed",
     "extra-files": "extra files",
