@@ -1,4 +1,4 @@
-"""nnkit.grading: the checks behind the exercises' test cells, and their reference answers."""
+"""nnkit.grading: the checks behind the exercises' test cells; the answer key in grader/."""
 
 from __future__ import annotations
 
@@ -14,6 +14,11 @@ import numpy as np
 import pytest
 
 from nnkit import grading as g
+from nnkit.autograde.judge import load_answer_key
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# the answer key is not part of nnkit: only the judge (and these tests) load it, from grader/
+reference = load_answer_key(os.path.join(ROOT, "grader")).reference
 
 
 def student(source: str, name: str):
@@ -46,7 +51,7 @@ def test_a_right_answer_passes_within_tolerance():
     """Answers that differ from the reference by float64 rounding pass."""
     X, W, b = RNG.normal(size=(5, 3)), RNG.normal(size=(3, 2)), RNG.normal(size=2)
     g.check(lambda X, W, b: np.einsum("nd,dm->nm", X, W) + b, X, W, b, expected=X @ W + b)
-    g.check(lambda Z: g.reference.softmax(Z) * (1 + 1e-9), Z, expected=g.reference.softmax(Z))
+    g.check(lambda Z: reference.softmax(Z) * (1 + 1e-9), Z, expected=reference.softmax(Z))
 
 
 def test_ints_lists_scalars_tuples_and_dicts_compare_by_their_kind():
@@ -73,8 +78,8 @@ def test_a_wrong_value_names_function_input_expected_got_and_where():
     error = failure(
         softmax,
         Z,
-        expected=g.reference.softmax(Z),
-        mistakes={"normalise each row (axis=1)": g.reference.softmax(Z.T).T},
+        expected=reference.softmax(Z),
+        mistakes={"normalise each row (axis=1)": reference.softmax(Z.T).T},
     )
     text = str(error)
     assert text.startswith("softmax(Z) returned a wrong result.")
@@ -115,7 +120,7 @@ def test_a_missing_bias_gradient_is_reported_on_its_part():
             dZ,
             X,
             W,
-            expected=g.reference.linear_backward(dZ, X, W),
+            expected=reference.linear_backward(dZ, X, W),
             parts=("dX", "dW", "db"),
             mistakes={"db": {"the bias gradient is missing": np.zeros(2)}},
         )
@@ -194,7 +199,7 @@ def test_shape_errors_in_matrix_products_and_broadcasting_get_hints():
 def test_any_warning_fails_with_a_hint_because_nbgrader_fails_stderr():
     naive = student("def sigmoid(z):\n    return 1 / (1 + np.exp(-z))\n", "sigmoid")
     z = np.array([-1000.0, 0.0, 1000.0])
-    text = str(failure(naive, z, expected=g.reference.sigmoid(z)))
+    text = str(failure(naive, z, expected=reference.sigmoid(z)))
     assert "emitted a warning (RuntimeWarning: overflow encountered in exp" in text
     assert "hint: np.exp of a large number overflows" in text
 
@@ -365,10 +370,10 @@ def test_check_minibatches_names_each_broken_promise(minibatches, complaint):
 
 
 def test_check_minibatches_accepts_valid_iterators():
-    g.check_minibatches(g.reference.minibatches, N=10, batch_size=4)
+    g.check_minibatches(reference.minibatches, N=10, batch_size=4)
     g.check_minibatches(_minibatches(lambda n, rng: rng.choice(n, n, replace=False)), 13, 4)
-    g.check_minibatches(g.reference.minibatches, N=1, batch_size=1)
-    g.check_minibatches(g.reference.minibatches, N=7, batch_size=10)
+    g.check_minibatches(reference.minibatches, N=1, batch_size=1)
+    g.check_minibatches(reference.minibatches, N=7, batch_size=10)
 
 
 # --------------------------------------------------------------------------- recording
@@ -391,21 +396,21 @@ def test_record_collects_every_comparison_and_nests():
 
 def test_reference_activations_are_finite_and_silent_at_the_extremes():
     z = np.array([-1000.0, -745.0, -30.0, 0.0, 30.0, 745.0, 1000.0])
-    s = g.reference.sigmoid(z)
+    s = reference.sigmoid(z)
     assert np.all(np.isfinite(s)) and s[0] == 0 and s[-1] == 1 and s[3] == 0.5
-    np.testing.assert_allclose(s + g.reference.sigmoid(-z), 1.0)
-    np.testing.assert_allclose(g.reference.gelu(z) - g.reference.gelu(-z), z)
-    P = g.reference.softmax(np.array([[1000.0, 1000.0], [-1000.0, 0.0], [0.0, np.log(3.0)]]))
+    np.testing.assert_allclose(s + reference.sigmoid(-z), 1.0)
+    np.testing.assert_allclose(reference.gelu(z) - reference.gelu(-z), z)
+    P = reference.softmax(np.array([[1000.0, 1000.0], [-1000.0, 0.0], [0.0, np.log(3.0)]]))
     np.testing.assert_allclose(P, [[0.5, 0.5], [0.0, 1.0], [0.25, 0.75]])
 
 
 def test_reference_forward_answers_on_known_values():
-    assert g.reference.count_parameters([784, 100, 10]) == 785 * 100 + 101 * 10
+    assert reference.count_parameters([784, 100, 10]) == 785 * 100 + 101 * 10
     np.testing.assert_array_equal(
-        g.reference.one_hot(np.array([2, 0]), 4), [[0, 0, 1, 0], [1, 0, 0, 0]]
+        reference.one_hot(np.array([2, 0]), 4), [[0, 0, 1, 0], [1, 0, 0, 0]]
     )
     P = np.array([[0.0, 1.0], [0.5, 0.5]])
-    assert g.reference.cross_entropy(P, np.eye(2)[[1, 0]]) == pytest.approx(np.log(2) / 2)
+    assert reference.cross_entropy(P, np.eye(2)[[1, 0]]) == pytest.approx(np.log(2) / 2)
     params = {
         "W1": RNG.normal(size=(3, 4)),
         "b1": np.zeros(4),
@@ -413,16 +418,16 @@ def test_reference_forward_answers_on_known_values():
         "b2": np.zeros(2),
     }
     for activation in ("relu", "sigmoid", "tanh", "gelu"):
-        P = g.reference.mlp_forward(RNG.normal(size=(5, 3)), params, activation)
+        P = reference.mlp_forward(RNG.normal(size=(5, 3)), params, activation)
         np.testing.assert_allclose(P.sum(axis=1), 1.0)
 
 
 @pytest.mark.parametrize(
     ("backward", "forward"),
     [
-        (g.reference.sigmoid_backward, g.reference.sigmoid),
-        (g.reference.tanh_backward, g.reference.tanh),
-        (g.reference.relu_backward, g.reference.relu),
+        (reference.sigmoid_backward, reference.sigmoid),
+        (reference.tanh_backward, reference.tanh),
+        (reference.relu_backward, reference.relu),
     ],
 )
 def test_reference_activation_gradients_match_finite_differences(backward, forward):
@@ -439,7 +444,7 @@ def test_reference_layer_and_loss_gradients_match_finite_differences():
         RNG.normal(size=2),
         RNG.normal(size=(5, 2)),
     )
-    dX, dW, db = g.reference.linear_backward(dZ, X, W)
+    dX, dW, db = reference.linear_backward(dZ, X, W)
     np.testing.assert_allclose(
         dW, g.numerical_gradient(lambda V: np.sum(dZ * (X @ V + b)), W), rtol=1e-6
     )
@@ -452,10 +457,10 @@ def test_reference_layer_and_loss_gradients_match_finite_differences():
     Z, y = RNG.normal(size=(6, 4)), np.array([0, 3, 1, 1, 2, 0])
 
     def loss(V):
-        return g.reference.cross_entropy(g.reference.softmax(V), g.reference.one_hot(y, 4))
+        return reference.cross_entropy(reference.softmax(V), reference.one_hot(y, 4))
 
     np.testing.assert_allclose(
-        g.reference.softmax_cross_entropy_backward(Z, y),
+        reference.softmax_cross_entropy_backward(Z, y),
         g.numerical_gradient(loss, Z),
         rtol=1e-6,
         atol=1e-10,
@@ -470,13 +475,13 @@ def test_reference_mlp_backward_matches_finite_differences():
         "W2": RNG.normal(size=(5, 3)),
         "b2": RNG.normal(size=3),
     }
-    loss, grads = g.reference.mlp_backward(X, y, params)
+    loss, grads = reference.mlp_backward(X, y, params)
     assert loss == pytest.approx(
-        g.reference.cross_entropy(g.reference.mlp_forward(X, params), np.eye(3)[y])
+        reference.cross_entropy(reference.mlp_forward(X, params), np.eye(3)[y])
     )
     for key, value in params.items():
         numeric = g.numerical_gradient(
-            lambda V, key=key: g.reference.mlp_backward(X, y, {**params, key: V})[0], value
+            lambda V, key=key: reference.mlp_backward(X, y, {**params, key: V})[0], value
         )
         np.testing.assert_allclose(grads[key], numeric, rtol=1e-5, atol=1e-8)
 
@@ -485,10 +490,10 @@ def test_reference_neuron_ridge_grads_match_finite_differences():
     w, b, x, y, lam = 0.7, -0.2, 1.5, 1.0, 0.3
 
     def loss(v):
-        return 0.5 * (y - g.reference.sigmoid(v[0] * x + v[1])) ** 2 + lam * v[0] ** 2
+        return 0.5 * (y - reference.sigmoid(v[0] * x + v[1])) ** 2 + lam * v[0] ** 2
 
     np.testing.assert_allclose(
-        g.reference.neuron_ridge_grads(w, b, x, y, lam),
+        reference.neuron_ridge_grads(w, b, x, y, lam),
         g.numerical_gradient(loss, np.array([w, b])),
         rtol=1e-7,
     )
@@ -503,14 +508,14 @@ def test_reference_optimisers_and_training_loop_agree_with_each_other():
     }
     grads = {k: RNG.normal(size=v.shape) for k, v in params.items()}
     zeros = {k: np.zeros_like(v) for k, v in params.items()}
-    stepped, velocity = g.reference.momentum_step(params, grads, zeros, 0.1, 0.0)
+    stepped, velocity = reference.momentum_step(params, grads, zeros, 0.1, 0.0)
     for key in params:  # with beta = 0, momentum is plain gradient descent
-        np.testing.assert_allclose(stepped[key], g.reference.sgd_step(params, grads, 0.1)[key])
+        np.testing.assert_allclose(stepped[key], reference.sgd_step(params, grads, 0.1)[key])
         np.testing.assert_allclose(velocity[key], -0.1 * grads[key])
-    assert g.reference.inverse_time_decay(0.1, 0.5, 2) == pytest.approx(0.05)
+    assert reference.inverse_time_decay(0.1, 0.5, 2) == pytest.approx(0.05)
     X, y = RNG.normal(size=(6, 3)), np.array([0, 1, 0, 1, 1, 0])
-    loss, grads = g.reference.mlp_backward(X, y, params)
-    trained, losses = g.reference.train_mlp(X, y, params, 0.5, 1, 6, np.random.default_rng(0))
+    loss, grads = reference.mlp_backward(X, y, params)
+    trained, losses = reference.train_mlp(X, y, params, 0.5, 1, 6, np.random.default_rng(0))
     assert losses == [pytest.approx(loss)]
     for key in params:  # one full-batch epoch is one step
         np.testing.assert_allclose(trained[key], params[key] - 0.5 * grads[key], rtol=1e-12)
@@ -567,6 +572,14 @@ def test_validate_command_fails_when_nbgrader_validate_would_exit_0(tmp_path):
     assert run.returncode == 1, run.stdout + run.stderr
     assert f"ok     {good}" in run.stdout
     assert f"FAILED {bad}" in run.stdout and "double(x=2.0) returned a wrong result" in run.stdout
+
+
+def test_the_answer_key_is_not_in_the_students_package():
+    """nnkit.grading has no reference answers; asking for them says where they are."""
+    for name in ("reference", "hidden_rng"):
+        with pytest.raises(AttributeError, match="only inside the course's judge"):
+            getattr(g, name)
+    assert "reference" not in dir(g)
 
 
 def test_validate_command_explains_its_usage():

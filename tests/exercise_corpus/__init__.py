@@ -23,6 +23,8 @@ from pathlib import Path
 
 import nbformat
 
+from nnkit.autograde.judge import judge_grading, load_answer_key, run_test
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 ASSIGNMENTS = {
@@ -33,6 +35,7 @@ ASSIGNMENTS = {
 # Functions whose answers call other graded functions of the same notebook: their wrong
 # answers are graded with every other answer correct, so a failure is theirs alone.
 DEPENDENT = {"mlp_forward", "mlp_backward", "train_mlp"}
+ANSWER_KEY = load_answer_key(ROOT / "grader")
 _HEADER = re.compile(r"^# %% (wrong|right) (\w+): (.+)$", re.MULTILINE)
 
 
@@ -147,44 +150,43 @@ class CellResult:
     message: str
 
 
-def grade_in_process(nb, functions=None) -> dict[str, CellResult]:
-    """Run a notebook's cells in one namespace, test cells under ``grading.record()``.
+def grade_in_process(nb, functions=None, seed: int = 0) -> dict[str, CellResult]:
+    """Run a notebook's answer cells in one namespace, and judge each test cell against it.
 
-    This is the grading comparison without nbgrader or a kernel: fast enough to
-    measure every corpus answer against every check, and to report by how much
-    each passes or fails. Cells after the last test cell are skipped.
+    This is the judge's comparison (``nnkit.autograde.judge.run_test``, the whole test
+    cell with the answer key) without nbgrader, a kernel or the channel: fast enough to
+    measure every corpus answer against every check, and to report by how much each
+    passes or fails. Cells after the last test cell are skipped.
     """
     nb = without_demo(nb)
     namespace: dict = {"__name__": "__main__"}
+    grading_module = judge_grading(ANSWER_KEY, seed)
     results = {}
     with contextlib.redirect_stdout(io.StringIO()):  # cells may print progress
         for index, cell in enumerate(nb.cells):
-            if cell.cell_type == "code":
-                _run_cell(index, cell, namespace, functions, results)
+            if cell.cell_type != "code":
+                continue
+            if not is_test(cell):
+                # a broken answer cell leaves its function undefined, as in Jupyter
+                code = compile(cell.source, f"<cell {index}: {grade_id(cell) or 'code'}>", "exec")
+                with contextlib.suppress(Exception):
+                    exec(code, namespace)
+                continue
+            function = grade_id(cell).removeprefix("test_")
+            if functions is not None and function not in functions:
+                continue
+            results[function] = _judge(cell, namespace, grading_module)
     return results
 
 
-def _run_cell(index, cell, namespace, functions, results) -> None:
+def _judge(cell, namespace: dict, grading_module) -> CellResult:
     from nnkit import grading
 
-    code = compile(cell.source, f"<cell {index}: {grade_id(cell) or 'code'}>", "exec")
-    if not is_test(cell):
-        # a broken answer cell leaves its function undefined, as in Jupyter
-        with contextlib.suppress(Exception):
-            exec(code, namespace)
-        return
-    function = grade_id(cell).removeprefix("test_")
-    if functions is not None and function not in functions:
-        return
     with grading.record() as records:
-        try:
-            exec(code, namespace)
-            error = None
-        except Exception as exc:  # GradingError, or e.g. NameError for a missing function
-            error = exc
+        verdict = run_test(grade_id(cell), cell.source, namespace, grading_module)
     ratios = [r["ratio"] for r in records] or [0.0]
-    if error is None:
-        results[function] = CellResult(True, max(ratios), "")
-    else:
-        ratio = getattr(error, "ratio", math.inf)
-        results[function] = CellResult(False, max([*ratios, ratio]), str(error))
+    if verdict.passed:
+        return CellResult(True, max(ratios), "")
+    # a failing comparison is recorded with its ratio; any other failure counts as infinite
+    failing = [r for r in ratios if r > 1]
+    return CellResult(False, max(failing) if failing else math.inf, verdict.message)

@@ -35,6 +35,7 @@ def build_course(course: Path, assignment: str, submissions: dict) -> Path:
     """Write the course directory; ``submissions`` maps student id to notebook."""
     (course / "solutions").mkdir(parents=True)
     shutil.copy(ROOT / "nbgrader_config.py", course)
+    shutil.copytree(ROOT / "grader", course / "grader")
     shutil.copytree(ROOT / "solutions" / assignment, course / "solutions" / assignment)
     name = ASSIGNMENTS[assignment]
     for student, nb in submissions.items():
