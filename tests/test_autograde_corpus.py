@@ -3,15 +3,20 @@
 One course is built from the repository's problem sets (``nbgrader
 generate_assignment`` in a temporary directory). Honest students and every case
 of ``tests/autograde_corpus/cases.py`` are graded together, in one run of
-``python -m nnkit.autograde grade`` with two workers, the sandbox and the
-trusted re-check. Then:
+``python -m nnkit.autograde grade`` with two workers, the sandbox and the judge,
+with a secret planted in the grader's environment. Then:
 
-- each hostile case has exactly its expected score, status and flags;
-- the honest students' grades, autograded outputs and CSV rows are exactly what
-  stock ``nbgrader autograde`` gives them in a course of their own;
+- each hostile case has exactly its expected score, status and flags: attacks on
+  the judge (the answer key, the caller's frames, forged replies, lying objects)
+  earn nothing on the checks they attack, and delegation to a library is flagged;
+- the honest students' grades and CSV rows are exactly what stock
+  ``nbgrader autograde`` gives them in a course of their own, with the hidden
+  tests run in the kernel the old way (``stock.py``);
 - the same honest students graded as two shards by separate ``shard`` commands
-  and one ``merge`` (the multi-machine path) get the same grades again;
-- nothing reached the listening socket the network case aimed at.
+  and one ``merge`` (the multi-machine path) get the same grades and outputs;
+- the grader's secret is in no autograded notebook and no feedback page;
+- nothing reached the listening socket the network case aimed at, and a kernel
+  that searched its memory found nothing of the answer key.
 
 The per-cell timeout is short (``NNKIT_TEST_CELL_TIMEOUT``, default 15 s) so the
 runaway cases end quickly.
@@ -33,10 +38,13 @@ import pytest
 from nbgrader.api import Gradebook
 
 from tests.autograde_corpus import NOTEBOOKS, cases
+from tests.autograde_corpus.stock import write_stock_config
 
 pytestmark = [pytest.mark.grading, pytest.mark.timeout(1800)]
 
 ROOT = Path(__file__).resolve().parents[1]
+# planted in the grader's environment: no student may ever see it
+SECRET = "nnkit-grader-secret-5f1c0de"
 TIMEOUT = os.environ.get("NNKIT_TEST_CELL_TIMEOUT", "15")
 ENV = {
     **os.environ,
@@ -46,8 +54,8 @@ ENV = {
 }
 
 
-def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
-    done = subprocess.run(args, cwd=cwd, env=ENV, capture_output=True, text=True, check=False)
+def _run(args: list[str], cwd: Path, env: dict = ENV) -> subprocess.CompletedProcess:
+    done = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, check=False)
     assert done.returncode == 0, f"{args} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
     return done
 
@@ -123,6 +131,7 @@ def graded(tmp_path_factory):
     template.mkdir()
     shutil.copy(ROOT / "nbgrader_config.py", template)
     shutil.copytree(ROOT / "solutions", template / "solutions")
+    shutil.copytree(ROOT / "grader", template / "grader")
     _run(_nbgrader("generate_assignment", "*", "--force"), template)
 
     honest = cases.good()
@@ -136,12 +145,20 @@ def graded(tmp_path_factory):
     corpus = cases.cases(listener.port)
     for case in corpus:
         _write(course, case.student, case.assignment, case.build(course))
+    grader_env = {**ENV, "NNKIT_GRADER_TOKEN": SECRET}
     try:
-        _run(_engine("grade", "--workers", "2", "--timeout", TIMEOUT, "--force"), course)
+        _run(
+            _engine("grade", "--workers", "2", "--timeout", TIMEOUT, "--force"), course, grader_env
+        )
     finally:
         listener.close()
+    feedback = subprocess.run(
+        _nbgrader("generate_feedback", "*", "--force"), cwd=course, env=grader_env,
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
 
     # the honest students on their own: stock nbgrader, and the engine's multi-machine path
+    write_stock_config(alone)
     _run(_nbgrader("autograde", "*", "--force"), alone)
     for index in (0, 1):
         shard = f"--out={base / f'shard-{index}'}"
@@ -151,12 +168,13 @@ def graded(tmp_path_factory):
     from nnkit.autograde import report
 
     return {
+        "feedback_log": feedback.stdout + feedback.stderr,
         "course": course,
         "alone": alone,
         "sharded": sharded,
         "honest": honest,
         "cases": {c.student: c for c in corpus},
-        "report": report.load(course),
+        "report": report.read(course),
         "connections": listener.connections,
     }
 
@@ -165,16 +183,16 @@ CASE_NAMES = [c.student for c in cases.cases(0)]
 
 
 @pytest.mark.parametrize("name", CASE_NAMES)
-def test_fault_or_tamper_case(graded, name):
+def test_fault_or_attack_case(graded, name):
     """Each bad submission: its exact score, its status, and a flag saying why."""
     case = graded["cases"][name]
     record = graded["report"][(case.student, case.assignment)]
     expected = case.score(graded["course"])
-    assert record["score"] == expected, f"{case.what}: {record}"
-    assert record["status_text"] == case.status, f"{case.what}: {record}"
-    kinds = {e["kind"] for events in record["events"].values() for e in events}
+    assert record.score == expected, f"{case.what}: {record}"
+    assert record.status == case.status, f"{case.what}: {record}"
+    kinds = {e.kind for e in record.events}
     assert case.flags <= kinds, f"{case.what}: expected flags {case.flags}, got {kinds}"
-    assert all(e["detail"] for events in record["events"].values() for e in events)
+    assert all(e.detail for e in record.events)
 
 
 def test_every_flag_reaches_the_csv_and_the_report(graded):
@@ -182,14 +200,14 @@ def test_every_flag_reaches_the_csv_and_the_report(graded):
     _run(_nbgrader("export", "--exporter=nnkit.autograde.report.CsvWithFlags"), course)
     with (course / "grades.csv").open(newline="") as handle:
         rows = {(r["student_id"], r["assignment"]): r for r in csv.DictReader(handle)}
+    markdown = (course / "grading-report.md").read_text()
     for case in graded["cases"].values():
         row = rows[(case.student, case.assignment)]
         assert row["status"] == case.status
-        assert row["flags"], case.student
         assert float(row["score"]) == case.score(course)
-    markdown = (course / "grading-report.md").read_text()
-    for case in graded["cases"].values():
-        assert f"### {case.student} / {case.assignment}:" in markdown
+        if case.flags:
+            assert row["flags"], case.student
+            assert f"### {case.student.replace('_', chr(92) + '_')} / " in markdown
 
 
 def test_honest_students_graded_exactly_as_stock_nbgrader_alone(graded):
@@ -197,22 +215,46 @@ def test_honest_students_graded_exactly_as_stock_nbgrader_alone(graded):
     for student, work in graded["honest"].items():
         for assignment in work:
             record = graded["report"][(student, assignment)]
-            assert record["status_text"] == "ok", record
+            assert record.status == "ok", record
             assert _scores(course, student, assignment) == _scores(alone, student, assignment)
-            assert _outputs(course, student, assignment) == _outputs(alone, student, assignment)
     honest = set(graded["honest"])
     assert _csv_rows(course, honest) == _csv_rows(alone, honest)
 
 
-def test_shards_graded_apart_and_merged_match_stock(graded):
-    sharded, alone = graded["sharded"], graded["alone"]
+def test_shards_graded_apart_and_merged_match_one_run(graded):
+    sharded, course = graded["sharded"], graded["course"]
     for student, work in graded["honest"].items():
         for assignment in work:
-            assert _scores(sharded, student, assignment) == _scores(alone, student, assignment)
-            assert _outputs(sharded, student, assignment) == _outputs(alone, student, assignment)
+            assert _scores(sharded, student, assignment) == _scores(course, student, assignment)
+            assert _outputs(sharded, student, assignment) == _outputs(course, student, assignment)
     honest = set(graded["honest"])
-    assert _csv_rows(sharded, honest) == _csv_rows(alone, honest)
+    assert _csv_rows(sharded, honest) == _csv_rows(course, honest)
 
 
 def test_no_connection_left_the_sandbox(graded):
     assert graded["connections"] == 0
+
+
+def test_the_graders_environment_reaches_no_student(graded):
+    """A secret in the grader's environment is in no autograded notebook or feedback page."""
+    course = graded["course"]
+    pages = list((course / "feedback").rglob("*.html"))
+    notebooks = list((course / "autograded").rglob("*.ipynb"))
+    reader = ("reads_environment", "ps1_forward")
+    assert course.joinpath("feedback", *reader, "forward.html").is_file(), graded["feedback_log"]
+    printed = nbformat.read(course.joinpath("autograded", *reader, "forward.ipynb"), 4)
+    assert any("/proc/1/environ" in str(c.get("outputs")) for c in printed.cells)
+    assert pages and notebooks
+    for path in pages + notebooks:
+        assert SECRET not in path.read_text(errors="replace"), path
+
+
+def test_a_kernel_finds_nothing_of_the_answer_key_in_its_memory(graded):
+    path = graded["course"] / "autograded" / "snooper" / "ps1_forward" / "forward.ipynb"
+    outputs = [
+        o.get("text", "") for c in nbformat.read(path, 4).cells for o in c.get("outputs", [])
+    ]
+    report = next(text for text in outputs if "SNOOPED" in text)
+    objects = int(report.split("objects=")[1].split()[0])
+    assert objects > 10_000, report  # it really looked
+    assert report.strip().endswith("leaks=[]"), report

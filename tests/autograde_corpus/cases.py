@@ -188,6 +188,138 @@ FAKE_GRADING_PACKAGE = {
 }
 
 
+# --- against the judge: none of these may earn the points of the checks they attack
+ANSWER_KEY_THIEF = """\
+def softmax(Z):
+    import glob
+    import importlib
+
+    from nnkit import grading
+
+    for attempt in (
+        lambda: grading.reference.softmax(Z),
+        lambda: importlib.import_module("grader.reference").reference.softmax(Z),
+    ):
+        try:
+            return attempt()
+        except Exception:
+            pass
+    for path in glob.glob("/**/reference.py", recursive=True)[:50]:
+        if "answer key" in open(path, errors="replace").read():
+            namespace = {}
+            exec(open(path).read(), namespace)
+            return namespace["reference"].softmax(Z)
+    return np.zeros_like(Z)
+"""
+# the expected value is a local a few frames up in an in-kernel check: take it from there
+STACK_READER = """\
+import sys
+
+
+def softmax(Z):
+    frame = sys._getframe(1)
+    while frame is not None:
+        for name in ("expected", "want", "reference"):
+            value = frame.f_locals.get(name)
+            if value is not None and np.shape(value) == np.shape(Z):
+                return np.asarray(value, dtype=float)
+        frame = frame.f_back
+    return np.zeros_like(Z)
+"""
+# every reply the judge receives says 1.0, and the in-kernel checks are no-ops
+FORGED_REPLIES = """\
+import nnkit.autograde.agent as _agent
+from nnkit import grading
+
+
+def _forged_call(self, message):
+    self.send({"op": "result", "id": message.header.get("id"), "value": 1.0, "after": [],
+               "kwafter": {"$dict": []}, "warnings": [], "library": []})
+
+
+_agent.Agent.call = _forged_call
+grading.check = lambda *args, **kwargs: None
+"""
+CHANNEL_GARBAGE = """\
+import os
+
+import nnkit.autograde.agent as _agent
+
+os.write(_agent.CHANNEL[1], b"\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x10 not a frame at all")
+"""
+LYING_COUNT = """\
+class Liar(int):
+    def __eq__(self, other):
+        return True
+
+    __hash__ = int.__hash__
+
+
+def count_parameters(layer_sizes):
+    return Liar(0)
+"""
+LYING_ONE_HOT = """\
+class Liar(np.ndarray):
+    def __eq__(self, other):
+        return np.ones(np.shape(other), dtype=bool)
+
+
+def one_hot(y, C):
+    return np.zeros((len(y), C)).view(Liar)
+"""
+DELEGATING = {
+    "sigmoid": "def sigmoid(z):\n    import nnkit as nk\n\n    return nk.sigmoid(z)\n",
+    "tanh": (
+        "def tanh(z):\n    import torch\n\n"
+        "    return torch.tanh(torch.from_numpy(np.asarray(z, float))).numpy()\n"
+    ),
+    "gelu": (
+        "import scipy.special\n\n\n"
+        "def gelu(z):\n    c = np.sqrt(2 / np.pi) * (z + 0.044715 * z**3)\n"
+        "    return z * scipy.special.expit(2 * c)\n"
+    ),
+}
+# prints the environment of every process it can see, the sandbox's init (bwrap) included
+READ_ENVIRONMENT = """\
+import glob
+import os
+
+for path in ["/proc/1/environ", "/proc/self/environ", *glob.glob("/proc/[0-9]*/environ")]:
+    try:
+        print(path, open(path, "rb").read().replace(b"\\0", b" ").decode(errors="replace"))
+    except OSError as exc:
+        print(path, exc)
+print(dict(os.environ))
+"""
+# looks through the kernel's memory for the answer key, hidden tests or the judge's helpers
+# (tests/test_autograde.py searches the sandbox's whole file system)
+SNOOPER = """\
+import gc
+import os
+import sys
+
+from nnkit import grading
+
+markers = ("hidden_rng(" + "1001)", "_ref_" + "mlp_backward", "reference." + "softmax(")
+leaks, objects = [], 0
+for name, module in list(sys.modules.items()):
+    if "answer_key" in name or hasattr(module, "_ref_" + "softmax"):
+        leaks.append(f"module {name}")
+if "reference" in vars(grading) or "hidden_rng" in vars(grading):
+    leaks.append("nnkit.grading holds the key")
+for thing in gc.get_objects():  # strings are not tracked: look inside the containers
+    objects += 1
+    if callable(thing) and getattr(thing, "__name__", "").startswith("_ref_"):
+        leaks.append(f"function {thing.__name__}")
+    items = thing.values() if isinstance(thing, dict) else thing
+    for item in list(items) if isinstance(thing, dict | list | tuple) else ():
+        if isinstance(item, str) and item not in markers and any(m in item for m in markers):
+            leaks.append("a string holding hidden test code: " + item[:80])
+list(os.walk("/srv"))  # and a look outside, which the audit reports
+print(f"SNOOPED objects={objects} leaks={sorted(set(leaks))}")
+"""
+
+
 def _raw(files: dict[str, bytes]):
     return lambda course: dict(files)
 
@@ -208,6 +340,36 @@ def _edit_test(nb: nbformat.NotebookNode, grade_id: str, **changes) -> nbformat.
 def _inserted(source: str):
     """A correct ps1 with ``source`` in a new cell after test_sigmoid (4 points' worth earlier)."""
     return notebook(PS1, lambda c: insert_after(correct(PS1, c), "test_sigmoid", source))
+
+
+def _inserted_after(grade_id: str, source: str):
+    """A correct ps1 with ``source`` in a new cell after cell ``grade_id``."""
+    return notebook(PS1, lambda c: insert_after(correct(PS1, c), grade_id, source))
+
+
+def _softmax(source: str):
+    """A correct ps1 whose softmax answer cell holds ``source``."""
+    return notebook(PS1, lambda c: with_answer(correct(PS1, c), "softmax", source))
+
+
+def _answers(sources: dict[str, str]):
+    """A correct ps1 with these answer cells replaced."""
+
+    def make(course):
+        nb = correct(PS1, course)
+        for grade_id, source in sources.items():
+            nb = with_answer(nb, grade_id, source)
+        return nb
+
+    return notebook(PS1, make)
+
+
+def _minus(assignment: str, *tests: str):
+    """Full marks less the points of ``tests``."""
+    return lambda course: (
+        total(correct(assignment, course))
+        - sum(points_of(correct(assignment, course), t) for t in tests)
+    )
 
 
 def _count_parameters(source: str):
@@ -249,6 +411,8 @@ def cases(network_port: int) -> list[Case]:
     lose_count = full_minus(PS1, "test_count_parameters")
     before_loop = up_to(PS1, "test_sigmoid")
     wrong_count = lambda a, c: with_answer(correct(a, c), "count_parameters", WRONG_COUNT)  # noqa: E731
+    lose_softmax = _minus(PS1, "test_softmax", "test_mlp_forward")  # mlp_forward uses softmax
+    lose_lies = _minus(PS1, "test_count_parameters", "test_one_hot")
     return [
         # runaway code
         Case("loop", PS1, _inserted(LOOP), full(PS1), {"timeout"},
@@ -287,14 +451,14 @@ def cases(network_port: int) -> list[Case]:
              {"grading-failed", "locked-cell"}, "failed",
              "answer and test cell deleted: nbgrader itself cannot grade it"),
         # tampering with the checks
-        Case("noop_grading", PS1, _after_imports(PS1, stubs, NO_OP_GRADING), zero, {"tamper"},
-             what="unanswered, nnkit.grading checks replaced by no-ops"),
+        Case("noop_grading", PS1, _after_imports(PS1, stubs, NO_OP_GRADING), zero,
+             {"suspicious-code"}, what="unanswered, nnkit.grading checks replaced by no-ops"),
         Case("noop_numpy_testing", PS1, _after_imports(PS1, wrong_count, NO_OP_NUMPY_TESTING),
-             lose_count, {"tamper"}, what="np.testing and np.allclose replaced by no-ops"),
+             lose_count, {"suspicious-code"}, what="np.testing and np.allclose replaced by no-ops"),
         Case("eq_always_true", PS1, _count_parameters(EQ_ALWAYS_TRUE), lose_count,
              {"suspicious-code"}, what="an answer whose __eq__ is always true"),
-        Case("hide_tracebacks", PS2, _after_imports(PS2, stubs, HIDE_TRACEBACKS), zero, {"tamper"},
-             what="unanswered, IPython made to report every cell as fine"),
+        Case("hide_tracebacks", PS2, _after_imports(PS2, stubs, HIDE_TRACEBACKS), zero,
+             {"suspicious-code"}, what="unanswered, IPython made to report every cell as fine"),
         # reaching outside the submission
         Case("read_hidden_tests", PS1, _count_parameters(READ_HIDDEN_TESTS), lose_count, {"audit"},
              what="an answer that works only if the hidden tests can be read"),
@@ -302,6 +466,24 @@ def cases(network_port: int) -> list[Case]:
              {"audit"}, what="reads other submissions, writes to the gradebook"),
         Case("network", PS1, _inserted(NETWORK.format(port=network_port)), full(PS1), {"audit"},
              what="opens a network connection"),
+        # against the judge
+        Case("answer_key_thief", PS1, _softmax(ANSWER_KEY_THIEF), lose_softmax, {"audit"},
+             what="softmax copied from the answer key, wherever it can be found"),
+        Case("stack_reader", PS1, _softmax(STACK_READER), lose_softmax, set(), "ok",
+             "softmax returns the expected value read off the checking code's frames"),
+        Case("forged_replies", PS1, _after_imports(PS1, stubs, FORGED_REPLIES), zero,
+             {"suspicious-code"}, what="unanswered; the kernel's agent forges every reply"),
+        Case("channel_garbage", PS1, _inserted(CHANNEL_GARBAGE), before_loop, {"judge"},
+             what="writes garbage into the judge's channel"),
+        Case("lying_objects", PS1, _answers({"count_parameters": LYING_COUNT,
+             "one_hot": LYING_ONE_HOT}), lose_lies, {"suspicious-code"},
+             what="results whose __eq__ always says yes"),
+        Case("delegates", PS1, _answers(DELEGATING), full(PS1), {"library"},
+             what="sigmoid, tanh and gelu delegated to nnkit, torch and scipy"),
+        Case("reads_environment", PS1, _inserted(READ_ENVIRONMENT), full(PS1), set(), "ok",
+             "prints the environment of every process in the sandbox"),
+        Case("snooper", PS1, _inserted_after("test_cross_entropy", SNOOPER), full(PS1),
+             {"audit"}, what="searches files and memory for the answer key"),
     ]  # fmt: skip
 
 
