@@ -7,7 +7,7 @@
 #   make exercises  regenerate the student notebooks exercises/ from the instructor's solutions/
 #   make grade      autograde submitted/<student>/<assignment>/, then write feedback/ and grades.csv
 #                   (in parallel and sandboxed: WORKERS=4 sets the workers, default one per core)
-#   make validate   run the instructor's solutions/ through nbgrader's validator; fails if a test fails
+#   make validate   grade the instructor's solutions/ through the judge; fails unless full marks
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
@@ -61,9 +61,10 @@ grade: exercises
 	$(NBGRADER) generate_feedback "*" --force
 	$(NBGRADER) export --exporter=nnkit.autograde.report.CsvWithFlags --to grades.csv
 
-# `nbgrader validate` exits 0 even when a test fails; this exits 1.
+# Hidden tests run only in the judge, so the solutions are validated by grading them
+# (in a copy of the course); exits 1 unless every solution gets full marks.
 validate: $(STAMP)
-	$(BIN)/python -m nnkit.grading validate solutions/*/*.ipynb
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m nnkit.autograde validate
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis .ruff_cache

@@ -18,7 +18,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import special
 
 from ._checks import as_float_array
 
@@ -52,6 +51,13 @@ _SQRT_2 = math.sqrt(2.0)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 _GELU_C = math.sqrt(2.0 / math.pi)
 _GELU_A = 0.044715
+
+
+def _special():
+    """scipy.special, imported on first use, so that `import nnkit` stays fast."""
+    from scipy import special
+
+    return special
 
 
 def linear(z):
@@ -161,7 +167,7 @@ def sigmoid(z):
         Values in [0, 1].
     """
     # scipy's expit branches on the sign of z internally, so exp never overflows.
-    return special.expit(as_float_array(z, "sigmoid", "z"))
+    return _special().expit(as_float_array(z, "sigmoid", "z"))
 
 
 def sigmoid_grad(z):
@@ -176,7 +182,7 @@ def sigmoid_grad(z):
     ndarray, shape of ``z``
         Values in [0, 1/4].
     """
-    s = special.expit(as_float_array(z, "sigmoid_grad", "z"))
+    s = _special().expit(as_float_array(z, "sigmoid_grad", "z"))
     return s * (1 - s)
 
 
@@ -289,7 +295,7 @@ def gelu(z):
     ndarray, shape of ``z``
     """
     z = as_float_array(z, "gelu", "z")
-    return 0.5 * z * (1 + special.erf(z / _SQRT_2))
+    return 0.5 * z * (1 + _special().erf(z / _SQRT_2))
 
 
 def gelu_grad(z):
@@ -304,7 +310,7 @@ def gelu_grad(z):
     ndarray, shape of ``z``
     """
     z = as_float_array(z, "gelu_grad", "z")
-    return 0.5 * (1 + special.erf(z / _SQRT_2)) + z * _INV_SQRT_2PI * np.exp(-0.5 * z * z)
+    return 0.5 * (1 + _special().erf(z / _SQRT_2)) + z * _INV_SQRT_2PI * np.exp(-0.5 * z * z)
 
 
 def gelu_tanh(z):

@@ -17,7 +17,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import special
 
 from ._checks import ShapeError, as_float_array, check_labels, check_same_shape
 
@@ -39,6 +38,13 @@ __all__ = [
     "softmax_cross_entropy",
     "softmax_cross_entropy_grad",
 ]
+
+
+def _special():
+    """scipy.special, imported on first use, so that `import nnkit` stays fast."""
+    from scipy import special
+
+    return special
 
 
 # ---------------------------------------------------------------- softmax family
@@ -222,7 +228,7 @@ def binary_cross_entropy(p, y) -> float:
     """
     p, y = _pred_target(p, y, "binary_cross_entropy", "p", "y")
     # xlogy(0, 0) = 0: a zero target contributes nothing, even where log is -inf
-    total = special.xlogy(y, p) + special.xlogy(1 - y, 1 - p)
+    total = _special().xlogy(y, p) + _special().xlogy(1 - y, 1 - p)
     return float(-total.sum() / p.size)
 
 
@@ -283,7 +289,7 @@ def binary_cross_entropy_with_logits_grad(z, y):
     ndarray, shape of ``z``
     """
     z, y = _pred_target(z, y, "binary_cross_entropy_with_logits_grad", "z", "y")
-    g = special.expit(z) - y
+    g = _special().expit(z) - y
     g /= z.size
     return g
 
@@ -311,7 +317,7 @@ def cross_entropy(P, Y) -> float:
     P, Y, labels = _scores_and_targets(P, Y, "cross_entropy", "P", "Y")
     if labels is not None:
         Y = one_hot(labels, P.shape[1], dtype=P.dtype)
-    return float(-special.xlogy(Y, P).sum() / P.shape[0])
+    return float(-_special().xlogy(Y, P).sum() / P.shape[0])
 
 
 def cross_entropy_grad(P, Y):

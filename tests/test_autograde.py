@@ -272,3 +272,51 @@ def test_the_launcher_applies_the_memory_limit():
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
     )
     assert int(done.stdout) == 1 << 30
+
+
+SEARCH = """
+import os, sys
+markers = [m.encode() for m in sys.argv[1:]]
+found, files = [], 0
+for top in ("/",):
+    for folder, dirs, names in os.walk(top):
+        dirs[:] = [d for d in dirs if os.path.join(folder, d) not in ("/proc", "/sys", "/dev")]
+        for name in names:
+            path = os.path.join(folder, name)
+            if os.path.islink(path) or not os.path.isfile(path):
+                continue
+            files += 1
+            if not name.endswith((".py", ".ipynb", ".json", ".txt", ".db", ".md", ".cfg")):
+                continue
+            try:
+                with open(path, "rb") as handle:
+                    data = handle.read(4_000_000)
+            except OSError:
+                continue
+            found += [f"{path}: {m.decode()}" for m in markers if m in data]
+print(files)
+print("\\n".join(found))
+"""
+
+
+@pytest.mark.grading
+def test_no_file_a_kernel_can_read_holds_the_answer_key_or_a_hidden_test(tmp_path):
+    """Walk the sandbox's whole file system: nothing of grader/ or the hidden tests is there."""
+    work, run = tmp_path / "work", tmp_path / "run"
+    work.mkdir()
+    run.mkdir()
+    markers = [
+        "The answer key: independent float64",  # grader/reference.py
+        "def _ref_mlp_backward",
+        "grading.hidden_rng(1001)",  # ps1's hidden tests
+        "grading.hidden_rng(2008)",  # ps2's
+        "grading.hidden_rng(3005)",  # ps3's
+    ]
+    for marker in markers[:2]:
+        assert marker in (ROOT / "grader" / "reference.py").read_text()
+    cmd = Sandbox().command([sys.executable, "-c", SEARCH, *markers], str(work), str(run))
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=900, check=False)
+    assert done.returncode == 0, done.stderr
+    files, *found = done.stdout.strip().split("\n")
+    assert int(files) > 10_000  # the search saw the whole Python installation
+    assert [line for line in found if line] == []

@@ -3,6 +3,7 @@
 ``grade``  grade every submission that needs it, ``--workers N`` shards at a time, then merge.
 ``shard``  grade shard ``--index I --of N`` into ``--out DIR`` (a batch job on any machine).
 ``merge``  merge shard directories into the course's gradebook and ``autograded/``.
+``validate`` grade the instructor's own solutions through the judge; exit 1 unless full marks.
 
 ``make grade`` runs ``grade``, then nbgrader's ``generate_feedback`` and ``export``.
 """
@@ -12,7 +13,10 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import shutil
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from .engine import Course, Options, grade, merge, run_shard
@@ -50,6 +54,46 @@ def _summary(records: list[SubmissionRecord]) -> str:
     return f"graded {len(records)} submissions, {flagged} flagged: see {REPORT_MD}"
 
 
+def validate(course: Course, assignments: list[str]) -> int:
+    """Grade every source notebook as a student would be graded; 1 unless all get full marks.
+
+    Runs in a copy of the course (nbgrader_config.py, the sources, the answer key), so
+    the course's own gradebook and folders are not touched; the judge, the sandbox and
+    the hidden tests are exactly those of ``make grade``.
+    """
+    from .execute import answer_key_folder
+
+    source = course.path("source")
+    names = assignments or sorted(p.name for p in source.iterdir() if p.is_dir())
+    with tempfile.TemporaryDirectory(prefix="nnkit-validate-") as tmp:
+        root = Path(tmp)
+        shutil.copy(course.root / "nbgrader_config.py", root)
+        shutil.copytree(source, root / course.coursedir.source_directory)
+        shutil.copytree(answer_key_folder(course.config), root / "grader")
+        nbgrader = [str(Path(sys.executable).parent / "nbgrader"), "generate_assignment"]
+        for name in names:
+            subprocess.run([*nbgrader, name, "--force"], cwd=root, check=True,
+                           capture_output=True)  # fmt: skip
+            submitted = root / "submitted" / "solution" / name
+            submitted.mkdir(parents=True)
+            for notebook in (source / name).glob("*.ipynb"):
+                shutil.copy(notebook, submitted)
+        copy = Course(root)
+        config = copy.config
+        config.Judge.answer_key = str(root / "grader")
+        records = grade(copy, Options(force=True, assignments=names))
+    failures = 0
+    for record in records:
+        full = record.max_score is not None and record.score == record.max_score
+        print(("ok     " if full else "FAILED ") + f"{record.assignment}: {record.score:g} points")
+        for verdict in record.failed:
+            print(f"  {verdict.notebook}/{verdict.grade_id}: {verdict.first_line()}")
+        for event in record.events:
+            print(f"  {event.line()}")
+        failures += not full
+    return 1 if failures else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m nnkit.autograde", description=__doc__)
     parser.add_argument("--course", default=".", help="course directory (default: .)")
@@ -65,6 +109,8 @@ def main(argv: list[str] | None = None) -> int:
     _grading_options(p_shard)
     p_merge = commands.add_parser("merge", help="merge shard directories into the course")
     p_merge.add_argument("shards", nargs="+", type=Path)
+    p_validate = commands.add_parser("validate", help="grade the solutions; fail unless full marks")
+    p_validate.add_argument("assignments", nargs="*", help="assignments (default: all)")
     args = parser.parse_args(argv)
 
     logging.basicConfig(level=logging.INFO, format="%(message)s")
@@ -73,6 +119,8 @@ def main(argv: list[str] | None = None) -> int:
     bin_dir = str(Path(sys.executable).parent)
     os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
     course = Course(args.course)
+    if args.command == "validate":
+        return validate(course, args.assignments)
     if args.command == "grade":
         records = grade(course, _options(args), args.work_dir)
         print(_summary(records))
