@@ -225,6 +225,15 @@ try:
 except OSError:
     found["write_usr"] = False
 open("scratch.txt", "w").write("ok")
+found["scratch"] = open("scratch.txt").read()
+for where in (".", "/tmp"):
+    try:
+        for i in range(4):
+            with open(f"{where}/fill{i}.bin", "wb") as handle:
+                handle.write(bytes(12 * 2**20))
+        found["full " + where] = False
+    except OSError as exc:
+        found["full " + where] = exc.strerror
 import nnkit.grading
 print(json.dumps(found))
 """
@@ -232,7 +241,7 @@ print(json.dumps(found))
 
 @pytest.mark.grading
 def test_the_sandbox_hides_the_course_and_the_network(tmp_path):
-    sandbox = Sandbox()
+    sandbox = Sandbox(limits=Limits(disk=32 * 2**20))
     assert sandbox_works(sandbox) is None
     server = socket.create_server(("127.0.0.1", 0))
     port = server.getsockname()[1]
@@ -257,7 +266,10 @@ def test_the_sandbox_hides_the_course_and_the_network(tmp_path):
     assert found[secrets[3]] is True  # the kernel's own socket directory
     assert found["network"] is False
     assert found["write_usr"] is False
-    assert (dirs[0] / "scratch.txt").read_text() == "ok"  # its scratch copy is writable
+    assert found["scratch"] == "ok"  # its working directory is writable...
+    assert not (dirs[0] / "scratch.txt").exists()  # ...and what it writes stays in the sandbox
+    # 48 MiB in 12 MiB files fills the 32 MiB tmpfs of the working directory and of /tmp
+    assert found["full ."] == found["full /tmp"] == "No space left on device"
 
 
 @pytest.mark.grading

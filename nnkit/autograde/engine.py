@@ -392,7 +392,16 @@ def run_shard(
             _zero_submission(gb, job, timestamp)
     report = sorted(records.values(), key=lambda r: (r.student, r.assignment))
     (out / "report.json").write_text(dump(report))
+    (out / "stats.json").write_text(json.dumps({"peak_rss_bytes": peak_memory()}))
     return report
+
+
+def peak_memory() -> int:
+    """This process's peak resident memory, bytes (VmHWM): what grading a shard cost it."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    return 0
 
 
 # ----------------------------------------------------------------------------- merging
@@ -498,6 +507,8 @@ def grade(course: Course, options: Options, work: Path | None = None) -> list[Su
         names = ", ".join(str(work / f"shard-{i}.log") for i in failed)
         raise RuntimeError(f"shard(s) {failed} failed; see {names}")
     records = merge(course, shards)
+    peak = max(json.loads((s / "stats.json").read_text())["peak_rss_bytes"] for s in shards)
+    log.info("peak memory of a shard process: %.0f MiB", peak / 1024**2)
     log.info(
         "graded %d submissions of %d students in %.1f s with %d workers",
         len(jobs),

@@ -40,7 +40,9 @@ from pathlib import Path
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import Any, Bool, Unicode
 
-# inside the sandbox: the student's files (the kernel's working directory)
+# inside the sandbox: the student's files as submitted (read-only), and the kernel's working
+# directory, a size-limited tmpfs they are copied into
+SUBMITTED_DIR = "/home/student/submitted"
 WORK_DIR = "/home/student/work"
 MPL_DIR = "/tmp/matplotlib"
 # files of /etc a Python process reads; the rest of /etc stays hidden
@@ -65,12 +67,15 @@ class Limits:
     """Per-kernel resource limits (0 disables one).
 
     memory: bytes of address space (RLIMIT_AS) of each process of the kernel;
-    cpu: CPU seconds (RLIMIT_CPU) of each process; file_size: largest file it may write.
+    cpu: CPU seconds (RLIMIT_CPU) of each process; file_size: largest file it may write;
+    disk: bytes the kernel may write in all, in its working directory and again in ``/tmp``
+    (both size-limited tmpfs, where bubblewrap supports ``--size``).
     """
 
     memory: int = 2 * GIB
     cpu: int = 600
     file_size: int = 64 * 1024**2
+    disk: int = 256 * 1024**2
 
     def argument(self) -> str:
         return f"{self.memory},{self.cpu},{self.file_size}"
@@ -115,8 +120,11 @@ class Sandbox:
                 "bubblewrap (bwrap) is not installed: `apt-get install -y bubblewrap`, "
                 "or grade without a sandbox (--no-sandbox) on a machine you trust."
             )
+        # a size-limited tmpfs keeps what a kernel writes off the host's disk and bounded
+        sized = self.limits.disk > 0 and supports_size(bwrap)
+        size = ["--size", str(self.limits.disk)] if sized else []
         # /tmp first: a later mount inside it (the package, if the course lives in /tmp) stays
-        args = [bwrap, "--tmpfs", "/tmp", "--dev", "/dev", "--proc", "/proc"]
+        args = [bwrap, *size, "--tmpfs", "/tmp", "--dev", "/dev", "--proc", "/proc"]
         args += ["--ro-bind", "/usr", "/usr"]
         for name in ("bin", "lib", "lib64", "sbin"):
             path = Path("/", name)
@@ -135,8 +143,14 @@ class Sandbox:
         fonts = matplotlib_font_cache()
         if fonts:
             args += ["--ro-bind", fonts, f"{MPL_DIR}/{Path(fonts).name}"]
+        if sized:
+            args += ["--ro-bind", work, SUBMITTED_DIR, *size, "--tmpfs", WORK_DIR]
+            # cp -a keeps a symlink a symlink: nothing outside the submission is followed
+            inner = ["/bin/sh", "-c", f'cp -a {SUBMITTED_DIR}/. {WORK_DIR}/ && exec "$@"',
+                     "sh", *inner]  # fmt: skip
+        else:
+            args += ["--bind", work, WORK_DIR]
         args += [
-            "--bind", work, WORK_DIR,
             "--bind", runtime, runtime,
             "--chdir", WORK_DIR,
             "--unshare-all",
@@ -147,6 +161,15 @@ class Sandbox:
         for key, value in kernel_environment().items():
             args += ["--setenv", key, value]
         return [*args, "--", *inner]
+
+
+@functools.cache
+def supports_size(bwrap: str) -> bool:
+    """Whether this bubblewrap can size a tmpfs (``--size``, bubblewrap 0.10 and later)."""
+    import subprocess
+
+    done = subprocess.run([bwrap, "--help"], capture_output=True, text=True, check=False)
+    return "--size" in done.stdout + done.stderr
 
 
 def kernel_environment() -> dict[str, str]:

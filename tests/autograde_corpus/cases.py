@@ -77,6 +77,8 @@ SEGFAULT = "import ctypes\n\nctypes.string_at(0)\n"
 # 4 GiB: fits in the machine's memory, not in the kernel's 2 GiB address-space limit
 MEMORY = "import numpy as np\n\nhuge = np.ones(2**29)\n"
 PRINT_FLOOD = "for i in range(10_000_000):\n    print(i)\n"
+# outputs that are not printed text: 250 displays of 1 MiB each
+DISPLAY_FLOOD = 'for i in range(250):\n    display({"text/plain": "A" * 2**20}, raw=True)\n'
 NO_OP_GRADING = """\
 def _pass(*args, **kwargs):
     return None
@@ -429,6 +431,8 @@ def cases(network_port: int) -> list[Case]:
              what="4 GiB array against a 2 GiB limit"),
         Case("print_flood", PS1, _inserted(PRINT_FLOOD), full(PS1), {"output"},
              what="10 million printed lines"),
+        Case("display_flood", PS1, _inserted(DISPLAY_FLOOD), full(PS1), {"output"},
+             what="250 MiB of displayed (not printed) output"),
         # broken files
         Case("invalid_json", PS1, _raw({NB[PS1]: b'{"cells": [{"cell_type": "code", '}), zero,
              {"invalid-notebook"}, "not gradable", "notebook is not valid JSON"),
