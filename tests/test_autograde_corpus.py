@@ -25,6 +25,7 @@ runaway cases end quickly.
 from __future__ import annotations
 
 import csv
+import json
 import os
 import shutil
 import socket
@@ -147,9 +148,9 @@ def graded(tmp_path_factory):
         _write(course, case.student, case.assignment, case.build(course))
     grader_env = {**ENV, "NNKIT_GRADER_TOKEN": SECRET}
     try:
-        _run(
-            _engine("grade", "--workers", "2", "--timeout", TIMEOUT, "--force"), course, grader_env
-        )
+        work = ["--work-dir", str(base / "work")]  # kept: the shards' memory figures
+        grading = _engine("grade", "--workers", "2", "--timeout", TIMEOUT, "--force", *work)
+        _run(grading, course, grader_env)
     finally:
         listener.close()
     feedback = subprocess.run(
@@ -167,7 +168,9 @@ def graded(tmp_path_factory):
 
     from nnkit.autograde import report
 
+    stats = (base / "work").glob("shard-*/stats.json")
     return {
+        "peak": max(json.loads(path.read_text())["peak_rss_bytes"] for path in stats),
         "feedback_log": feedback.stdout + feedback.stderr,
         "course": course,
         "alone": alone,
@@ -258,3 +261,12 @@ def test_a_kernel_finds_nothing_of_the_answer_key_in_its_memory(graded):
     objects = int(report.split("objects=")[1].split()[0])
     assert objects > 10_000, report  # it really looked
     assert report.strip().endswith("leaks=[]"), report
+
+
+# what one shard process of the grader may peak at, whatever its students print or display
+PEAK_BOUND = 600 * 2**20
+
+
+def test_the_graders_memory_stays_flat_whatever_a_submission_prints(graded):
+    """The shards grade display_flood (250 MiB of displays) and print_flood among the others."""
+    assert 0 < graded["peak"] < PEAK_BOUND, f"{graded['peak'] / 2**20:.0f} MiB"
