@@ -193,14 +193,22 @@ def test_corpus_has_three_wrong_answers_per_function_and_alternatives(assignment
     assert {a.function for a in answers} <= set(CONTRACT[assignment])
 
 
+# hidden inputs change with the course offering (c.Judge.seed): every seed must grade alike
+SEEDS = (0, 2026, 31337)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_corpus_answers_are_told_apart_for_the_right_reason(assignment):
-    """In-process, each wrong answer fails its test cell with a GradingError about that
-    function (not a NameError of broken corpus code), and each right answer passes."""
+def test_corpus_answers_are_told_apart_for_the_right_reason(assignment, seed):
+    """Judged in-process, each wrong answer fails its test cell with a GradingError about that
+    function (not a NameError of broken corpus code), and each right answer passes, whatever
+    the seed of the hidden inputs."""
     nb = read(solution_path(assignment))
     wrongly = []
+    assert all(r.passed for r in grade_in_process(nb, seed=seed).values())
     for answer in load_corpus(assignment):
-        result = grade_in_process(substitute(nb, [answer]), {answer.function})[answer.function]
+        graded = grade_in_process(substitute(nb, [answer]), {answer.function}, seed)
+        result = graded[answer.function]
         if answer.kind == "right" and not result.passed:
             wrongly.append(f"{answer.label} failed: {result.message[:300]}")
         elif answer.kind == "wrong":
