@@ -67,6 +67,9 @@ def test_values_cross_the_wire_as_they_were():
     )
     assert back[7]["nested"].shape == (0, 3)
     assert back["rng"].normal() == rng.normal()  # the same state, so the same next draw
+    scalar, zero_d = roundtrip([np.int64(3), np.array(2.5)])
+    assert type(scalar) is np.int64 and scalar == 3  # numpy scalars stay scalars
+    assert isinstance(zero_d, np.ndarray) and zero_d.shape == ()
 
 
 def test_what_is_not_data_travels_as_its_type_name_only():

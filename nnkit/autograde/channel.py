@@ -10,7 +10,8 @@ One message is one frame::
 Values travel as JSON with tagged objects for what JSON cannot hold:
 
 - ``{"$nd": i}``: a numpy array, blob ``i`` in ``.npy`` format, read with
-  ``allow_pickle=False`` (numeric and bool dtypes only);
+  ``allow_pickle=False`` (numeric and bool dtypes only); ``{"$scalar": i}``: a numpy
+  scalar (``np.int64(3)``), sent as a 0-d array and given back as a scalar;
 - ``{"$tuple": [...]}`` and ``{"$dict": [[key, value], ...]}`` (str or int keys);
 - ``{"$float": "nan" | "inf" | "-inf"}`` (JSON has no such numbers);
 - ``{"$rng": state}``: a numpy ``Generator`` on PCG64, by its bit generator's state;
@@ -205,7 +206,8 @@ class Encoder:
             if array.dtype.kind not in NUMERIC_KINDS:
                 return {"$opaque": f"array of dtype {array.dtype}"}
             self.blobs.append(array_to_npy(array))
-            return {"$nd": len(self.blobs) - 1}
+            tag = "$scalar" if isinstance(value, np.generic) else "$nd"
+            return {tag: len(self.blobs) - 1}
         if isinstance(value, tuple | list):
             if len(value) > MAX_ITEMS:
                 raise ChannelError(f"a {type(value).__name__} of more than {MAX_ITEMS} items")
@@ -253,10 +255,15 @@ def decode(value, blobs: list[bytes], function: Callable[[int], Callable] | None
     if not isinstance(value, dict) or len(value) != 1:
         raise ChannelError("a JSON object that is not one tagged value")
     ((tag, body),) = value.items()
-    if tag == "$nd":
+    if tag in ("$nd", "$scalar"):
         if not isinstance(body, int) or isinstance(body, bool) or not 0 <= body < len(blobs):
             raise ChannelError("an array refers to a blob that does not exist")
-        return npy_to_array(blobs[body])
+        array = npy_to_array(blobs[body])
+        if tag == "$nd":
+            return array
+        if array.ndim != 0:
+            raise ChannelError("a numpy scalar must be a 0-d array")
+        return array[()]
     if tag == "$tuple":
         if not isinstance(body, list) or len(body) > MAX_ITEMS:
             raise ChannelError("$tuple must hold a list")
