@@ -6,7 +6,8 @@
 #   make bench      print the benchmark figures
 #   make exercises  regenerate the student notebooks exercises/ from the instructor's solutions/
 #   make grade      autograde submitted/<student>/<assignment>/, then write feedback/ and grades.csv
-#                   (in parallel and sandboxed: WORKERS=4 sets the workers, default one per core)
+#                   (in parallel and sandboxed: WORKERS=4 sets the workers, default one per core;
+#                   DASK=tcp://host:8786 grades on a Dask cluster instead)
 #   make validate   grade the instructor's solutions/ through the judge; fails unless full marks
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
@@ -55,9 +56,11 @@ exercises: $(STAMP)
 # in a bubblewrap sandbox, and merges the shards into gradebook.db (docs/instructors.md);
 # grades.csv gets two more columns, status and flags, and grading-report.md says why.
 WORKERS ?=
+DASK ?=
 grade: exercises
 	@test -d submitted || { echo "make grade: no submitted/<student>/<assignment>/ to grade"; exit 1; }
-	$(BIN)/python -m nnkit.autograde grade --force $(if $(WORKERS),--workers $(WORKERS))
+	$(BIN)/python -m nnkit.autograde grade --force $(if $(WORKERS),--workers $(WORKERS)) \
+		$(if $(DASK),--dask $(DASK))
 	$(NBGRADER) generate_feedback "*" --force
 	$(NBGRADER) export --exporter=nnkit.autograde.report.CsvWithFlags --to grades.csv
 

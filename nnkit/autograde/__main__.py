@@ -46,6 +46,7 @@ def _options(args: argparse.Namespace) -> Options:
         force=args.force,
         assignments=args.assignments,
         students=args.student,
+        dask=getattr(args, "dask", None),
     )
 
 
@@ -97,10 +98,12 @@ def validate(course: Course, assignments: list[str]) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m nnkit.autograde", description=__doc__)
     parser.add_argument("--course", default=".", help="course directory (default: .)")
+    parser.add_argument("--db-url", help="gradebook to use instead of the course's db_url")
     commands = parser.add_subparsers(dest="command", required=True)
     p_grade = commands.add_parser("grade", help="grade in parallel and merge")
     p_grade.add_argument("--workers", type=int, default=0, help="parallel shards (default: cores)")
     p_grade.add_argument("--work-dir", type=Path, help="keep the shards here (default: temporary)")
+    p_grade.add_argument("--dask", metavar="ADDRESS", help="grade on this Dask scheduler")
     _grading_options(p_grade)
     p_shard = commands.add_parser("shard", help="grade one shard into a directory")
     p_shard.add_argument("--index", type=int, required=True)
@@ -118,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     # nbgrader runs `alembic` from PATH when it creates a gradebook: use this environment's
     bin_dir = str(Path(sys.executable).parent)
     os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
-    course = Course(args.course)
+    course = Course(args.course, args.db_url)
     if args.command == "validate":
         return validate(course, args.assignments)
     if args.command == "grade":

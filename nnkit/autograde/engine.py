@@ -73,6 +73,7 @@ class Options:
     force: bool = False
     assignments: list[str] = field(default_factory=list)
     students: list[str] = field(default_factory=list)
+    dask: str | None = None  # a Dask scheduler's address: grade there (cluster.py)
 
     def as_args(self) -> list[str]:
         """The command-line form of these options (passed on to shard processes)."""
@@ -102,7 +103,7 @@ class Job:
 class Course:
     """An nbgrader course directory, configured by its ``nbgrader_config.py``."""
 
-    def __init__(self, root: str | os.PathLike = "."):
+    def __init__(self, root: str | os.PathLike = ".", db_url: str | None = None):
         from nbgrader.coursedir import CourseDirectory
         from traitlets.config import Config, PyFileConfigLoader
 
@@ -112,6 +113,8 @@ class Course:
         if config_file.exists():
             self.config = PyFileConfigLoader(str(config_file), path=str(self.root)).load_config()
         self.config.CourseDirectory.root = str(self.root)
+        if db_url:
+            self.config.CourseDirectory.db_url = db_url
         self.coursedir = CourseDirectory(config=self.config)
         self.db_url = self.coursedir.db_url
         self.course_id = self.coursedir.course_id
@@ -479,16 +482,46 @@ def preflight(course: Course, options: Options) -> None:
 
 
 def grade(course: Course, options: Options, work: Path | None = None) -> list[SubmissionRecord]:
-    """Grade every submission that needs it with ``options.workers`` shard processes."""
+    """Grade every submission that needs it, on ``options.workers`` local shard processes or,
+    with ``options.dask``, on a Dask cluster (``cluster.py``); then merge."""
+    from tqdm.auto import tqdm
+
     preflight(course, options)
     jobs = plan(course, options)
     students = sorted({j.student for j in jobs})
-    count = max(1, min(options.workers, len(students)))
     keep = work is not None
     work = Path(work or tempfile.mkdtemp(prefix="nnkit-grade-"))
     work.mkdir(parents=True, exist_ok=True)
-    shards = [work / f"shard-{i}" for i in range(count)]
     started = time.perf_counter()
+    with tqdm(total=len(students), unit="student", desc="grading", mininterval=1.0) as bar:
+        if options.dask:
+            from .cluster import grade_on_cluster
+
+            shards = grade_on_cluster(course, options, jobs, options.dask, work, bar)
+        else:
+            shards = _grade_locally(course, options, jobs, work, bar)
+    records = merge(course, shards)
+    stats = [s / "stats.json" for s in shards if (s / "stats.json").exists()]
+    if stats:
+        peak = max(json.loads(path.read_text())["peak_rss_bytes"] for path in stats)
+        log.info("peak memory of a shard process: %.0f MiB", peak / 1024**2)
+    log.info(
+        "graded %d submissions of %d students in %.1f s (%s)",
+        len(jobs),
+        len(students),
+        time.perf_counter() - started,
+        f"Dask at {options.dask}" if options.dask else f"{len(shards)} local workers",
+    )
+    if not keep:
+        shutil.rmtree(work, ignore_errors=True)
+    return records
+
+
+def _grade_locally(course: Course, options: Options, jobs: list[Job], work: Path, bar) -> list:
+    """Run the shards as ``python -m nnkit.autograde shard`` processes, counting students done."""
+    students = sorted({j.student for j in jobs})
+    count = max(1, min(options.workers, len(students)))
+    shards = [work / f"shard-{i}" for i in range(count)]
     env = {**os.environ, "JUPYTER_PLATFORM_DIRS": "1"}
     procs = []
     for i, shard in enumerate(shards):
@@ -498,6 +531,16 @@ def grade(course: Course, options: Options, work: Path | None = None) -> list[Su
         logfile = open(work / f"shard-{i}.log", "w")  # noqa: SIM115 - closed below
         proc = subprocess.Popen(cmd, stdout=logfile, stderr=subprocess.STDOUT, env=env)
         procs.append((proc, logfile))
+    # a shard appends one line to its events file per notebook graded: that is the progress
+    notebooks = course.notebooks()
+    total_notebooks = sum(len(notebooks[j.assignment]) for j in jobs)
+    while any(proc.poll() is None for proc, _ in procs):
+        done = sum(_lines(shard / "events.jsonl") for shard in shards)
+        bar.n = min(len(students), round(len(students) * done / max(1, total_notebooks)))
+        bar.refresh()
+        time.sleep(1.0)
+    bar.n = len(students)
+    bar.refresh()
     failed = []
     for i, (proc, logfile) in enumerate(procs):
         if proc.wait() != 0:
@@ -506,19 +549,15 @@ def grade(course: Course, options: Options, work: Path | None = None) -> list[Su
     if failed:
         names = ", ".join(str(work / f"shard-{i}.log") for i in failed)
         raise RuntimeError(f"shard(s) {failed} failed; see {names}")
-    records = merge(course, shards)
-    peak = max(json.loads((s / "stats.json").read_text())["peak_rss_bytes"] for s in shards)
-    log.info("peak memory of a shard process: %.0f MiB", peak / 1024**2)
-    log.info(
-        "graded %d submissions of %d students in %.1f s with %d workers",
-        len(jobs),
-        len(students),
-        time.perf_counter() - started,
-        count,
-    )
-    if not keep:
-        shutil.rmtree(work, ignore_errors=True)
-    return records
+    return shards
+
+
+def _lines(path: Path) -> int:
+    try:
+        with path.open("rb") as handle:
+            return sum(1 for _ in handle)
+    except OSError:
+        return 0
 
 
 __all__ = [
