@@ -20,9 +20,9 @@ Slurm or PBS: anything with an address) and grades there:
 
 A worker that dies mid-task has its task re-run elsewhere by the scheduler; a
 result is merged once, whoever produced it. A student whose task kills its
-worker twice (``distributed.scheduler.allowed-failures`` is set to 1 for the
-tasks sent here) is graded ``failed`` with that reason, and the rest of the class
-finishes. Workers need the course's environment (the same ``.venv``) and
+worker twice is graded ``failed`` with that reason, and the rest of the class
+finishes (the scheduler's ``allowed_failures`` is set to 1 while the grader is
+connected, and put back afterwards). Workers need the course's environment (the same ``.venv``) and
 bubblewrap; docs/instructors.md has the one-line worker command.
 """
 
@@ -153,37 +153,51 @@ def grade_student(bundle: bytes, student: str, files: bytes, args: list[str]) ->
 
 def grade_on_cluster(course, options, jobs, address: str, work: Path, progress) -> list[Path]:
     """Grade ``jobs`` on the Dask cluster at ``address``; return the shard folders to merge."""
-    import dask
-    from distributed import Client, as_completed
+    from distributed import Client
 
     students = sorted({j.student for j in jobs})
     args = options.as_args()
     shards, failed = [], []
-    with (
-        dask.config.set({"distributed.scheduler.allowed-failures": ALLOWED_FAILURES}),
-        Client(address, set_as_default=False) as client,
-    ):
+    with Client(address, set_as_default=False) as client:
         check_workers(client)
-        bundle = client.scatter(course_bundle(course, jobs), broadcast=True)
-        futures = {}
-        for student in students:
-            files = _tar({".": course.path("submitted", student)})
-            # pure=False: a student graded twice in one run is two tasks, never a cached result
-            future = client.submit(grade_student, bundle, student, files, args, pure=False,
-                                   key=f"grade-{student}-{os.urandom(4).hex()}")  # fmt: skip
-            futures[future] = student
-        for future in as_completed(futures, loop=client.loop):
-            student = futures[future]
-            shard = work / f"student-{len(shards) + len(failed):05d}"
-            try:
-                _untar(future.result(), shard)
-                shards.append(shard / "shard")
-            except Exception as exc:  # KilledWorker, or the task's own failure
-                failed.append((student, _reason(exc)))
-            progress.update(1)
+        before = client.run_on_scheduler(_set_allowed_failures, value=ALLOWED_FAILURES)
+        try:
+            _run_tasks(client, course, jobs, students, args, work, progress, shards, failed)
+        finally:
+            client.run_on_scheduler(_set_allowed_failures, value=before)
     if failed:
         shards.append(_failed_shard(course, jobs, failed, work / "failed"))
     return shards
+
+
+def _set_allowed_failures(value: int, dask_scheduler=None) -> int:
+    """Runs on the scheduler: how often a task may be on a dying worker; returns the old value."""
+    before = dask_scheduler.allowed_failures
+    dask_scheduler.allowed_failures = value
+    return before
+
+
+def _run_tasks(client, course, jobs, students, args, work, progress, shards, failed) -> None:
+    """Submit one task per student; unpack each result as it comes (``shards``, ``failed``)."""
+    from distributed import as_completed
+
+    bundle = client.scatter(course_bundle(course, jobs), broadcast=True)
+    futures = {}
+    for student in students:
+        files = _tar({".": course.path("submitted", student)})
+        # pure=False: a student graded twice in one run is two tasks, never a cached result
+        future = client.submit(grade_student, bundle, student, files, args, pure=False,
+                               key=f"grade-{student}-{os.urandom(4).hex()}")  # fmt: skip
+        futures[future] = student
+    for future in as_completed(futures, loop=client.loop):
+        student = futures[future]
+        shard = work / f"student-{len(shards) + len(failed):05d}"
+        try:
+            _untar(future.result(), shard)
+            shards.append(shard / "shard")
+        except Exception as exc:  # KilledWorker, or the task's own failure
+            failed.append((student, _reason(exc)))
+        progress.update(1)
 
 
 def _reason(exc: BaseException) -> str:
