@@ -67,6 +67,7 @@ class Cluster:
 
     def __init__(self, base: Path):
         self.address = f"tcp://127.0.0.1:{_free_port()}"
+        self.logs = []
         port = self.address.rsplit(":", 1)[1]
         scheduler = [BIN / "dask", "scheduler", "--host", "127.0.0.1", "--port", port]
         self.procs = [self._start([*scheduler, "--no-dashboard"], base / "scheduler")]
@@ -85,6 +86,7 @@ class Cluster:
     def _start(self, cmd: list, folder: Path) -> subprocess.Popen:
         folder.mkdir(parents=True)
         log = (folder / "log.txt").open("w")
+        self.logs.append(log)
         return subprocess.Popen(
             [str(c) for c in cmd], cwd=folder, env=ENV, stdout=log, stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -114,6 +116,8 @@ class Cluster:
             if proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
+        for log in self.logs:
+            log.close()
 
 
 @pytest.fixture
