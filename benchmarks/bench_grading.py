@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/bench_grading.py [--students 100] [--workers N] [--keep DIR]
     .venv/bin/python benchmarks/bench_grading.py --class-size 300 [--workers N]
+    .venv/bin/python benchmarks/bench_grading.py --dask [--students 20]
 
 Builds a course from the repository's three problem sets (``nbgrader
 generate_assignment`` in a temporary directory) and a class of ``--students``
@@ -23,6 +24,11 @@ lines), and prints the times, submissions per minute, and last
 
 ``--class-size N`` grades a class of N students x every problem set with the
 engine alone and prints last ``class of N x K graded in M min``.
+
+``--dask`` grades the class with the engine twice, with local workers and through a
+Dask ``LocalCluster`` of as many single-threaded worker processes, checks that the
+grades agree, and prints submissions per minute for both, then a capacity
+estimate (students per hour per worker core) for planning a large class.
 
 Timings on a shared machine are noisy: the load average is printed beside them.
 """
@@ -123,6 +129,7 @@ def main() -> int:
     parser.add_argument("--class-size", type=int, help="engine only, for a class of this size")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--keep", type=Path, help="build the courses here and keep them")
+    parser.add_argument("--dask", action="store_true", help="local workers vs a Dask cluster")
     args = parser.parse_args()
     students = args.class_size or args.students
 
@@ -154,6 +161,9 @@ def main() -> int:
         print(f"class of {students} x {len(NOTEBOOKS)} graded in {t_engine / 60:.1f} min")
         return 0
 
+    if args.dask:
+        return compare_dask(base, template, engine_cmd, args.workers, count, students)
+
     serial, engine = base / "serial", base / "engine"
     for target in (serial, engine):
         if target.exists():
@@ -178,6 +188,33 @@ def main() -> int:
         shutil.rmtree(base, ignore_errors=True)
     print(f"grading speed-up vs serial nbgrader: {t_serial / t_engine:.2f}")
     return 0 if same_scores and same_csv else 1
+
+
+def compare_dask(base: Path, template: Path, engine_cmd, workers: int, count: int, students):
+    """Local workers against a LocalCluster of as many worker processes; same grades."""
+    from distributed import LocalCluster
+
+    local, remote = base / "local", base / "dask"
+    for target in (local, remote):
+        if target.exists():
+            shutil.rmtree(target)
+        shutil.copytree(template, target)
+    t_local = run([*engine_cmd, "--workers", str(workers)], local)
+    print(f"engine, {workers} local workers: {t_local:8.1f} s  "
+          f"{60 * count / t_local:6.1f} submissions/min; {load()}")  # fmt: skip
+    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True) as cluster:
+        t_dask = run([*engine_cmd, "--dask", cluster.scheduler_address], remote)
+    rate = 60 * count / t_dask
+    print(f"engine on Dask, {workers} workers: {t_dask:8.1f} s  {rate:6.1f} submissions/min; "
+          f"{load()}")  # fmt: skip
+    same = scores(local) == scores(remote)
+    print(f"identical grades: {same}")
+    per_core_hour = 3600 * students / t_dask / workers
+    print(f"capacity: {per_core_hour:.0f} students (x {len(NOTEBOOKS)} problem sets) per hour "
+          f"per worker core; a class of 1,000 in {1000 / per_core_hour / workers:.1f} h on "
+          f"{workers} cores, {1000 / per_core_hour / 32 * 60:.0f} min on 32")  # fmt: skip
+    print(f"dask/local time ratio: {t_dask / t_local:.2f}")
+    return 0 if same else 1
 
 
 if __name__ == "__main__":
