@@ -303,6 +303,8 @@ class JudgedExecute(Execute):
 
             self._connection = Connection(write_fd, read_fd, on_stall, self._call_timeout)
         connection = self._connection
+        # a cell's checks together get the course's cell timeout, however many calls they make
+        connection.budget_end = time.monotonic() + (self.timeout or 300)
         msg_id = self.kc.execute(SERVE, silent=True, store_history=False, allow_stdin=False)
         functions = RemoteNamespace(connection, self._signatures)
 

@@ -199,9 +199,10 @@ class Connection:
     """The judge's end of one kernel's channel: request, callbacks, reply, with deadlines.
 
     ``on_stall`` is called (from the judge's thread) when a call outlives
-    ``timeout``; it should interrupt the kernel. A call still unanswered
-    ``grace`` seconds later loses the kernel: the connection is then broken and
-    every later call fails at once.
+    ``timeout`` (or runs past ``budget_end``, the end of the test cell's time); it
+    should interrupt the kernel. A call still unanswered ``grace`` seconds later
+    loses the kernel: the connection is then broken and every later call fails at
+    once.
     """
 
     def __init__(
@@ -216,6 +217,7 @@ class Connection:
         self.on_stall = on_stall
         self.timeout, self.grace = timeout, grace
         self.broken: str | None = None
+        self.budget_end = math.inf  # monotonic time by which the current test cell must end
         self._ids = itertools.count(1)
 
     def end(self) -> None:
@@ -245,8 +247,7 @@ class Connection:
         header = {"op": "call", "id": call_id, "name": name}
         header["args"] = encoder.encode(list(args))
         header["kwargs"] = encoder.encode(dict(kwargs))
-        started = time.monotonic()
-        deadline = started + self.timeout
+        deadline = min(time.monotonic() + self.timeout, self.budget_end)
         stalled = False
         try:
             write_frame(self.write_fd, pack(header, encoder.blobs), deadline)
