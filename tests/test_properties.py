@@ -114,7 +114,9 @@ def test_binary_cross_entropy_with_logits_is_finite_and_matches_the_probability_
     with raising_errstate():
         loss = nk.binary_cross_entropy_with_logits(z, y)
     assert np.isfinite(loss) and loss >= 0
-    moderate_z = np.abs(z) < 30  # where sigmoid is not rounded to exactly 0 or 1
+    # where the probability form is itself accurate: 1 - sigmoid(z) loses about e^z / z * 1e-16
+    # of relative accuracy to rounding, which passes the 1e-9 tolerance only for |z| below ~19
+    moderate_z = np.abs(z) < 15
     if moderate_z.any():
         a = nk.binary_cross_entropy_with_logits(z[moderate_z], y[moderate_z])
         b = nk.binary_cross_entropy(nk.sigmoid(z[moderate_z]), y[moderate_z])
