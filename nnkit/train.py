@@ -268,7 +268,8 @@ def fit(
     classify = loss == "softmax_cross_entropy"
     loss_and_grad = _LOSS_AND_GRAD[loss]
     history = History()
-    callbacks = list(callbacks)
+    # one callback passed on its own is a list of one
+    callbacks = [callbacks] if isinstance(callbacks, Callback) else list(callbacks)
     state = TrainState(model=model, optimizer=optimizer, history=history)
     _notify(callbacks, "on_train_begin", state)
 

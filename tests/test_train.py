@@ -211,6 +211,23 @@ def test_callbacks_see_every_event_in_order():
     assert recorder.events == expected
 
 
+def test_a_single_callback_needs_no_list():
+    X, y = nk.blobs(n_samples=10, rng=0)
+    recorder = Recorder()
+    nk.fit(
+        nk.MLP([2, 4, 3], rng=1), X, y, epochs=1, batch_size=5, progress=False, callbacks=recorder
+    )
+    assert [event for event, *_ in recorder.events] == [
+        "begin",
+        "backward",
+        "step",
+        "backward",
+        "step",
+        "epoch_end",
+        "end",
+    ]
+
+
 def test_callbacks_that_do_nothing_change_nothing():
     """A do-nothing callback leaves the training run bit for bit the same."""
     X, y = nk.spirals(n_samples=60, rng=0)
