@@ -873,15 +873,16 @@ def _draw_signals(fig, depth, activation, init, gain, X, normals, dout):
     fig.set_layout_engine(None)
     margins = {"left": 0.05, "right": 0.99, "bottom": 0.14, "top": 0.91, "wspace": 0.3}
     ax_a, ax_g, ax_s = fig.subplots(1, 3, width_ratios=[1, 1, 0.9], gridspec_kw=margins)
+    # plain-text labels: mathtext would be typeset again on every redraw
     low, high = _ACTIVATION_RANGE[activation]
-    plot_layer_histograms(A, np.linspace(low, high, 41), ax=ax_a, xlabel="activation $a$")
-    ax_a.set_title("activations $A_l$ (clipped to the axis)")
+    plot_layer_histograms(A, np.linspace(low, high, 41), ax=ax_a, xlabel="activation a")
+    ax_a.set_title("activations (clipped to the axis)")
     with np.errstate(divide="ignore"):
         logs = [np.log10(np.abs(g)) for g in dZ]
-    xlabel = r"$\log_{10} |\partial L / \partial z|$"
+    xlabel = "log₁₀ |∂L/∂z|"
     plot_layer_histograms(logs, np.linspace(-12, 2, 57), ax=ax_g, color="tab:red", xlabel=xlabel)
     ax_g.set_xticks([-12, -8, -4, 0])  # few labels: each costs time on every redraw
-    ax_g.set_title("gradients $dZ_l$")
+    ax_g.set_title("gradients ∂L/∂z")
     layers_ = np.arange(1, depth + 1)
     # root mean square, not std: a ReLU layer's mean is not 0, and its size is what matters
     rms_a = np.clip([np.sqrt(np.mean(a * a)) for a in A], 1e-6, 1e2)
@@ -894,7 +895,7 @@ def _draw_signals(fig, depth, activation, init, gain, X, normals, dout):
     ax_s.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.0e}"))
     ax_s.yaxis.set_minor_locator(NullLocator())
     ax_s.set_xlim(0.5, 20.5)
-    ax_s.set_xlabel("layer $l$")
+    ax_s.set_xlabel("layer")
     ax_s.set_ylabel("root mean square (clipped)")
     ax_s.set_title(f"{activation}, {init}, gain {gain:.2f}")
     ax_s.legend(fontsize="small", loc="best")
