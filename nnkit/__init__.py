@@ -1,7 +1,7 @@
 """nnkit: the small numpy library behind the feedforward neural networks course.
 
 Modules follow the lectures: ``activations``, ``losses``, ``layers``, ``optim``,
-``gradcheck``, ``data``, ``train``, ``landscape``, ``plotting``, ``widgets``,
+``gradcheck``, ``data``, ``train``, ``callbacks``, ``landscape``, ``plotting``, ``widgets``,
 ``grading`` and ``torch_interop``. The most used names are re-exported here, so
 ``import nnkit as nk`` then ``nk.MLP``, ``nk.fit``, ``nk.softmax``... work.
 Modules that need optional heavy imports (torch, ipywidgets) load on first use.
@@ -9,7 +9,7 @@ Modules that need optional heavy imports (torch, ipywidgets) load on first use.
 
 import importlib
 
-from . import activations, data, gradcheck, landscape, layers, losses, optim, train
+from . import activations, callbacks, data, gradcheck, landscape, layers, losses, optim, train
 from ._checks import ShapeError
 from .activations import ACTIVATIONS, gelu, gelu_tanh, leaky_relu, relu, sigmoid, tanh
 from .data import (
@@ -25,7 +25,7 @@ from .data import (
     xor,
 )
 from .gradcheck import GradcheckReport, check_model_gradients, numerical_gradient, relative_error
-from .layers import MLP, Activation, Linear, Sequential
+from .layers import MLP, Activation, Dropout, Linear, Sequential, evaluation_mode
 from .losses import (
     LOSSES,
     binary_cross_entropy,
@@ -39,7 +39,7 @@ from .losses import (
     softmax_cross_entropy,
 )
 from .optim import SGD, Adam
-from .train import History, accuracy, fit
+from .train import Callback, History, TrainState, accuracy, fit
 
 __version__ = "0.1.0"
 
@@ -50,20 +50,25 @@ __all__ = [
     "SGD",
     "Activation",
     "Adam",
+    "Callback",
+    "Dropout",
     "GradcheckReport",
     "History",
     "Linear",
     "Sequential",
     "ShapeError",
     "Standardizer",
+    "TrainState",
     "accuracy",
     "activations",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
     "blobs",
+    "callbacks",
     "check_model_gradients",
     "cross_entropy",
     "data",
+    "evaluation_mode",
     "fit",
     "gelu",
     "gelu_tanh",

@@ -15,6 +15,7 @@ parameters and call the pairs. They share the model protocol of
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import itertools
 import math
@@ -29,14 +30,19 @@ __all__ = [
     "INITS",
     "MLP",
     "Activation",
+    "Dropout",
     "Layer",
     "Linear",
     "Sequential",
     "activation_backward",
     "activation_forward",
+    "dropout_backward",
+    "dropout_forward",
+    "evaluation_mode",
     "he_init",
     "linear_backward",
     "linear_forward",
+    "propagate_signals",
     "softmax_cross_entropy_backward",
     "softmax_cross_entropy_forward",
     "xavier_init",
@@ -534,3 +540,201 @@ class MLP(Sequential):
             f"MLP(sizes={self.sizes}, activation={self.activation!r}, dtype={self.dtype}, "
             f"n_parameters={self.n_parameters()})"
         )
+
+
+# ---------------------------------------------------------------- dropout (lecture 09)
+#
+# Dropout is the one layer that behaves differently in training and at evaluation
+# time. Layers with that difference carry a ``training`` attribute; ``evaluation_mode``
+# switches every such layer of a model off for the duration of a ``with`` block,
+# and ``nnkit.fit``/``evaluate``/``accuracy`` measure validation data inside it.
+
+
+def dropout_forward(X, p, rng=None, training: bool = True, mask=None):
+    """Inverted dropout, out = X * m / (1 - p) with m[n, j] ~ Bernoulli(1 - p) kept.
+
+    Each entry is zeroed with probability ``p`` and the survivors are scaled by
+    1 / (1 - p), so E[out] = X and evaluation needs no rescaling: at evaluation
+    time (``training=False``) the layer is the identity.
+
+    Parameters
+    ----------
+    X : array_like, any shape, usually (N, M)
+    p : float in [0, 1)
+        Probability of dropping an entry.
+    rng : numpy.random.Generator, int or None
+        Draws the mask (ignored when ``mask`` is given or when not training).
+    training : bool, default True
+        False makes the op the identity, out = X.
+    mask : array_like of bool, shape of X, optional
+        Entries to keep; drawn from ``rng`` when None (given, e.g., to compare
+        with another library's mask).
+
+    Returns
+    -------
+    out : ndarray, shape of X
+    cache : ndarray of shape of X, or None
+        The scaled mask m / (1 - p) (None at evaluation time), what
+        :func:`dropout_backward` needs.
+    """
+    X = as_float_array(X, "dropout_forward", "X")
+    p = float(p)
+    if not 0.0 <= p < 1.0:
+        raise ValueError(f"dropout_forward: argument 'p' must be in [0, 1), got {p}")
+    if not training or p == 0.0:
+        return X.copy(), None
+    if mask is None:
+        mask = np.random.default_rng(rng).random(X.shape) >= p
+    else:
+        mask = np.asarray(mask)
+        if mask.dtype != bool:
+            raise TypeError(f"dropout_forward: argument 'mask' must be boolean, got {mask.dtype}")
+        check_same_shape(mask, X, "dropout_forward", "mask", "X")
+    # the scale lives in the cached mask, so backward is a single product
+    scaled_mask = mask.astype(X.dtype) / X.dtype.type(1.0 - p)
+    return X * scaled_mask, scaled_mask
+
+
+def dropout_backward(dout, cache):
+    """Gradient of inverted dropout, dX = dout * m / (1 - p) (dX = dout at evaluation time).
+
+    Parameters
+    ----------
+    dout : array_like, shape of X
+        Upstream gradient dL/dout.
+    cache : ndarray or None
+        From :func:`dropout_forward`.
+
+    Returns
+    -------
+    dX : ndarray, shape of X
+    """
+    dout = as_float_array(dout, "dropout_backward", "dout")
+    if cache is None:
+        return dout.copy()
+    check_same_shape(dout, cache, "dropout_backward", "dout", "mask")
+    return dout * cache
+
+
+class Dropout(Layer):
+    """Inverted dropout layer: zero each entry with probability p while training.
+
+    Identity when ``training`` is False (see :func:`evaluation_mode`). No parameters.
+
+    Parameters
+    ----------
+    p : float in [0, 1), default 0.5
+        Drop probability.
+    rng : numpy.random.Generator, int or None
+        Source of the masks; a seed makes a training run reproducible.
+
+    Attributes
+    ----------
+    training : bool
+        True (the default) drops entries; False passes the input through.
+    """
+
+    def __init__(self, p: float = 0.5, rng=None):
+        if not 0.0 <= float(p) < 1.0:
+            raise ValueError(f"Dropout: argument 'p' must be in [0, 1), got {p}")
+        self.p = float(p)
+        self.rng = np.random.default_rng(rng)
+        self.training = True
+        self._cache = None
+        self._called = False
+
+    def forward(self, X):
+        """out = X * m / (1 - p) while training, X otherwise; shape of X."""
+        out, self._cache = dropout_forward(X, self.p, rng=self.rng, training=self.training)
+        self._called = True
+        return out
+
+    def backward(self, dout, input_grad: bool = True):
+        """dX = dout * m / (1 - p) with the mask of the last forward (None if not input_grad)."""
+        if not self._called:
+            raise RuntimeError("Dropout.backward: call forward first")
+        return dropout_backward(dout, self._cache) if input_grad else None
+
+    def __repr__(self) -> str:
+        return f"Dropout(p={self.p:g})"
+
+
+def _layers_of(model):
+    """The model and, recursively, every layer it holds in ``.layers``."""
+    yield model
+    for layer in getattr(model, "layers", ()):
+        yield from _layers_of(layer)
+
+
+@contextlib.contextmanager
+def evaluation_mode(model):
+    """Context manager: every layer of ``model`` with a ``training`` flag runs in evaluation mode.
+
+    Inside the block dropout layers are the identity; on leaving it each flag
+    gets back the value it had.
+
+    Parameters
+    ----------
+    model : nnkit model
+        A layer, or a ``Sequential`` (searched recursively through ``.layers``).
+
+    Examples
+    --------
+    >>> with nk.evaluation_mode(model):
+    ...     accuracy = np.mean(model.predict(X) == y)
+    """
+    switched = [layer for layer in _layers_of(model) if hasattr(layer, "training")]
+    before = [layer.training for layer in switched]
+    try:
+        for layer in switched:
+            layer.training = False
+        yield model
+    finally:
+        for layer, flag in zip(switched, before, strict=True):
+            layer.training = flag
+
+
+# ---------------------------------------------------------------- signal propagation (lecture 09)
+
+
+def propagate_signals(X, weights, activation, dout):
+    """Forward and backward signals of a deep bias-free network, layer by layer.
+
+    Forward: Z_l = A_{l-1} @ W_l and A_l = f(Z_l), with A_0 = X; backward from
+    dL/dA_L = ``dout``: dZ_l = dA_l * f'(Z_l) and dA_{l-1} = dZ_l @ W_l^T. Used
+    to watch how initialisation scales the signals with depth.
+
+    Parameters
+    ----------
+    X : array_like, shape (N, D)
+    weights : sequence of L arrays, shapes (D, M_1), (M_1, M_2), ..., (M_{L-1}, M_L)
+    activation : str
+        A key of ``nnkit.ACTIVATIONS``.
+    dout : array_like, shape (N, M_L)
+        The upstream gradient dL/dA_L.
+
+    Returns
+    -------
+    A : list of L ndarrays, shapes (N, M_l)
+        The activations of layers 1..L.
+    dZ : list of L ndarrays, shapes (N, M_l)
+        The gradients dL/dZ_l of layers 1..L.
+    """
+    A = as_float_array(X, "propagate_signals", "X", ndim=2)
+    dout = as_float_array(dout, "propagate_signals", "dout", ndim=2)
+    activations, caches = [], []
+    for i, W in enumerate(weights):
+        W = as_float_array(W, "propagate_signals", f"weights[{i}]", ndim=2)
+        check_shape(W, (A.shape[1], None), "propagate_signals", f"weights[{i}]")
+        Z = A @ W
+        A, cache = activation_forward(Z, activation)
+        activations.append(A)
+        caches.append((cache, W))
+    check_shape(dout, A.shape, "propagate_signals", "dout")
+    grads = []
+    dA = dout
+    for cache, W in reversed(caches):
+        dZ = activation_backward(dA, cache)
+        grads.append(dZ)
+        dA = dZ @ W.T
+    return activations, grads[::-1]

@@ -10,17 +10,22 @@ text bar in a terminal; ``progress=False`` turns it off.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from ._checks import ShapeError, as_float_array, check_labels
-from .layers import Layer, softmax_cross_entropy_backward, softmax_cross_entropy_forward
+from .layers import (
+    Layer,
+    evaluation_mode,
+    softmax_cross_entropy_backward,
+    softmax_cross_entropy_forward,
+)
 from .losses import mse, mse_grad
 from .optim import SGD, Optimizer
 
-__all__ = ["LOSS_NAMES", "History", "accuracy", "evaluate", "fit"]
+__all__ = ["LOSS_NAMES", "Callback", "History", "TrainState", "accuracy", "evaluate", "fit"]
 
 LOSS_NAMES = ("softmax_cross_entropy", "mse")
 """Losses :func:`fit` knows: classification from logits with integer labels, or regression."""
@@ -95,7 +100,8 @@ def evaluate(model, X, y, loss: str = "softmax_cross_entropy") -> float:
 
 def _metrics(model, X, y, loss: str) -> tuple[float, float | None]:
     """Loss and (for classification) accuracy of validated data, from one forward pass."""
-    out = model.forward(X)
+    with evaluation_mode(model):  # dropout off: measure the network that will be used
+        out = model.forward(X)
     if loss == "mse":
         return mse(out, y), None
     return softmax_cross_entropy_forward(out, y)[0], float(np.mean(out.argmax(axis=1) == y))
@@ -200,6 +206,7 @@ def fit(
     rng=None,
     progress: bool = True,
     callback: Callable | None = None,
+    callbacks: Sequence[Callback] = (),
 ) -> History:
     """Train ``model`` by minibatch gradient descent; return the per-epoch :class:`History`.
 
@@ -233,6 +240,11 @@ def fit(
     callback : callable, optional
         Called as ``callback(epoch, model, history)`` after each epoch (epoch
         counts from 1), e.g. to record the weights.
+    callbacks : sequence of Callback
+        Objects with any of the methods of :class:`Callback`, called with the
+        :class:`TrainState` at the start, after every backward pass, after every
+        update, after every epoch and at the end; setting ``state.stop = True``
+        ends training after the current update (or epoch).
 
     Returns
     -------
@@ -256,22 +268,39 @@ def fit(
     classify = loss == "softmax_cross_entropy"
     loss_and_grad = _LOSS_AND_GRAD[loss]
     history = History()
+    # one callback passed on its own is a list of one
+    callbacks = [callbacks] if isinstance(callbacks, Callback) else list(callbacks)
+    state = TrainState(model=model, optimizer=optimizer, history=history)
+    _notify(callbacks, "on_train_begin", state)
 
     bar = tqdm(range(1, epochs + 1), desc="fit", unit="epoch", disable=not progress, leave=True)
     for epoch in bar:
         start = time.perf_counter()
-        loss_sum, correct = 0.0, 0
+        state.epoch = epoch
+        loss_sum, correct, seen = 0.0, 0, 0
         for X_b, y_b in minibatches(X, y, batch_size, rng=rng):
             out = model.forward(X_b)
             batch_loss, dout = loss_and_grad(out, y_b)
             if classify:
                 correct += int(np.count_nonzero(out.argmax(axis=1) == y_b))
             _backward(model, dout)
-            optimizer.step(model.parameters(), model.gradients())
+            grads = model.gradients()
+            if callbacks:
+                state.X_batch, state.y_batch, state.loss = X_b, y_b, batch_loss
+                state.gradients = grads
+                _notify(callbacks, "on_backward", state)  # may change the gradients in place
+            optimizer.step(model.parameters(), grads)
             loss_sum += batch_loss * len(X_b)
-        history.train_loss.append(loss_sum / len(X))
+            seen += len(X_b)
+            state.step += 1
+            if callbacks:
+                _notify(callbacks, "on_step", state)
+                if state.stop:
+                    break
+        # a stopped epoch is averaged over the rows it saw
+        history.train_loss.append(loss_sum / seen if seen else float("nan"))
         if classify:
-            history.train_acc.append(correct / len(X))
+            history.train_acc.append(correct / seen if seen else float("nan"))
         if has_val:
             val_loss, val_acc = _metrics(model, X_val, y_val, loss)
             history.val_loss.append(val_loss)
@@ -282,7 +311,11 @@ def fit(
             bar.set_postfix(_postfix(history), refresh=False)
         if callback is not None:
             callback(epoch, model, history)
+        _notify(callbacks, "on_epoch_end", state)
+        if state.stop:
+            break
     bar.close()
+    _notify(callbacks, "on_train_end", state)
     return history
 
 
@@ -295,3 +328,85 @@ def _postfix(history: History) -> dict[str, str]:
     elif history.train_acc:
         shown["acc"] = history.train_acc
     return {name: f"{values[-1]:.4g}" for name, values in shown.items()}
+
+
+# ---------------------------------------------------------------- callbacks (lecture 10)
+
+
+@dataclass
+class TrainState:
+    """What :func:`fit` shows its callbacks; one object, updated as training goes.
+
+    Attributes
+    ----------
+    model : nnkit model
+        The model being trained (its parameters are live).
+    optimizer : Optimizer
+        The optimiser; a callback may change ``optimizer.base_lr``.
+    history : History
+        The per-epoch record so far.
+    epoch : int
+        The current epoch, counting from 1 (0 before the first).
+    step : int
+        Updates taken so far (0 before the first).
+    X_batch : ndarray of shape (B, D), or None
+        The current minibatch (None before the first).
+    y_batch : ndarray of shape (B,) or (B, K), or None
+        Its targets.
+    loss : float
+        The minibatch loss, measured before the update (nan before the first).
+    gradients : dict[str, ndarray]
+        The minibatch gradients under the keys of ``model.parameters()``;
+        ``on_backward`` may change them in place before the update uses them.
+    stop : bool
+        Set it to True to end training after the current update (or epoch).
+    """
+
+    model: object
+    optimizer: Optimizer
+    history: History
+    epoch: int = 0
+    step: int = 0
+    X_batch: np.ndarray | None = None
+    y_batch: np.ndarray | None = None
+    loss: float = float("nan")
+    gradients: dict = field(default_factory=dict)
+    stop: bool = False
+
+
+class Callback:
+    """Base of the callback protocol of :func:`fit`: every method is optional and does nothing.
+
+    ``fit(..., callbacks=[...])`` calls, with the one :class:`TrainState`:
+
+    - ``on_train_begin(state)`` once, before the first minibatch;
+    - ``on_backward(state)`` after each backward pass, before the update
+      (``state.gradients`` may be changed in place: weight decay, clipping);
+    - ``on_step(state)`` after each update (``state.step`` already counts it);
+    - ``on_epoch_end(state)`` after each epoch, once ``state.history`` has its entries;
+    - ``on_train_end(state)`` once, at the end (also after a stop).
+
+    Any object with some of these methods works; subclassing is optional.
+    """
+
+    def on_train_begin(self, state: TrainState) -> None:
+        pass
+
+    def on_backward(self, state: TrainState) -> None:
+        pass
+
+    def on_step(self, state: TrainState) -> None:
+        pass
+
+    def on_epoch_end(self, state: TrainState) -> None:
+        pass
+
+    def on_train_end(self, state: TrainState) -> None:
+        pass
+
+
+def _notify(callbacks, event: str, state: TrainState) -> None:
+    for callback in callbacks:
+        method = getattr(callback, event, None)
+        if method is not None:
+            method(state)

@@ -10,19 +10,20 @@ control redraws it.
 
 from __future__ import annotations
 
+import functools
 import io
 from functools import partial
 
 import ipywidgets as widgets
 import numpy as np
 from matplotlib.figure import Figure
-from matplotlib.ticker import FormatStrFormatter
+from matplotlib.ticker import FixedLocator, FormatStrFormatter, FuncFormatter, NullLocator
 from scipy import special
 
 from ._checks import ShapeError, as_float_array, check_labels, check_same_shape, check_shape
 from .activations import ACTIVATIONS, get_activation, sigmoid_grad
 from .landscape import random_directions, slice_2d
-from .layers import MLP
+from .layers import MLP, propagate_signals
 from .losses import softmax
 from .optim import SGD, Adam
 from .plotting import (
@@ -30,6 +31,7 @@ from .plotting import (
     plot_fit_1d,
     plot_landscape_contour,
     plot_landscape_surface,
+    plot_layer_histograms,
     plot_loss_surface,
     plot_trajectory,
     probability_bars,
@@ -44,6 +46,7 @@ __all__ = [
     "neuron_explorer",
     "optimizer_explorer",
     "saturation_explorer",
+    "signal_explorer",
     "temperature_explorer",
     "width_explorer",
 ]
@@ -831,3 +834,136 @@ def digit_explorer(model, X, y, image_shape=None, index=0) -> Explorer:
         ),
         only_mistakes=widgets.Checkbox(value=False, description="only mistakes"),
     )
+
+
+# ------------------------------------------------ initialisation and depth (lecture 09)
+
+# The weight variance of each rule, as a multiple of 1 / n_in (all layers are square here,
+# so Xavier's 2 / (n_in + n_out) is 1 / n_in).
+_INIT_VARIANCE = {"xavier": 1.0, "he": 2.0}
+_SIGNAL_ACTIVATIONS = ("tanh", "relu", "sigmoid", "linear")
+_ACTIVATION_RANGE = {
+    "tanh": (-1.0, 1.0),
+    "sigmoid": (0.0, 1.0),
+    "relu": (0.0, 3.0),
+    "linear": (-3.0, 3.0),
+}
+
+
+@functools.cache
+def _blas_controller():
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
+def _one_blas_thread():
+    return _blas_controller().limit(limits=1, user_api="blas")
+
+
+def _draw_signals(fig, depth, activation, init, gain, X, normals, dout):
+    """Per-layer histograms of A_l (left) and log10 |dL/dZ_l| (middle), their spreads (right)."""
+    n = X.shape[1]
+    std = gain * np.sqrt(_INIT_VARIANCE[init] / n)
+    # 128 x 128 products: waking a pool of BLAS threads for each costs more than it saves,
+    # and on a busy machine much more
+    with _one_blas_thread():
+        A, dZ = propagate_signals(X, [std * W for W in normals[:depth]], activation, dout)
+    # no layout engine: constrained layout measures every label, and savefig then draws twice
+    fig.set_layout_engine(None)
+    margins = {"left": 0.05, "right": 0.99, "bottom": 0.14, "top": 0.91, "wspace": 0.3}
+    ax_a, ax_g, ax_s = fig.subplots(1, 3, width_ratios=[1, 1, 0.9], gridspec_kw=margins)
+    # plain-text labels: mathtext would be typeset again on every redraw
+    low, high = _ACTIVATION_RANGE[activation]
+    plot_layer_histograms(A, np.linspace(low, high, 41), ax=ax_a, xlabel="activation a")
+    ax_a.set_title("activations (clipped to the axis)")
+    with np.errstate(divide="ignore"):
+        logs = [np.log10(np.abs(g)) for g in dZ]
+    xlabel = "log₁₀ |∂L/∂z|"
+    plot_layer_histograms(logs, np.linspace(-12, 2, 57), ax=ax_g, color="tab:red", xlabel=xlabel)
+    ax_g.set_xticks([-12, -8, -4, 0])  # few labels: each costs time on every redraw
+    ax_g.set_title("gradients ∂L/∂z")
+    layers_ = np.arange(1, depth + 1)
+    # root mean square, not std: a ReLU layer's mean is not 0, and its size is what matters
+    rms_a = np.clip([np.sqrt(np.mean(a * a)) for a in A], 1e-6, 1e2)
+    rms_g = np.clip([np.sqrt(np.mean(g * g)) for g in dZ], 1e-6, 1e2)
+    ax_s.semilogy(layers_, rms_a, "o-", ms=3, label="activations")
+    ax_s.semilogy(layers_, rms_g, "s-", ms=3, color="tab:red", label="gradients")
+    # fixed limits and plain tick labels (no mathtext to typeset on every redraw)
+    ax_s.set_ylim(1e-6, 1e2)
+    ax_s.yaxis.set_major_locator(FixedLocator(10.0 ** np.arange(-6, 3, 2)))
+    ax_s.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.0e}"))
+    ax_s.yaxis.set_minor_locator(NullLocator())
+    ax_s.set_xlim(0.5, 20.5)
+    ax_s.set_xlabel("layer")
+    ax_s.set_ylabel("root mean square (clipped)")
+    ax_s.set_title(f"{activation}, {init}, gain {gain:.2f}")
+    ax_s.legend(fontsize="small", loc="best")
+
+
+def signal_explorer(
+    depth=10, activation="tanh", init="xavier", gain=1.0, width=128, seed=0
+) -> Explorer:
+    """Activations and gradients of a deep bias-free network at initialisation, layer by layer.
+
+    The network has ``depth`` square layers of ``width`` units, weights
+    W_l[i, j] ~ N(0, gain^2 * v / width) with v = 1 (Xavier, square layers) or
+    2 (He), input rows X ~ N(0, I) and a standard normal upstream gradient at
+    the top. The picture shows each layer's histogram of activations, of
+    log10 |dL/dZ_l|, and their root mean squares against depth. The random
+    numbers are drawn once; moving a control only rescales and recomputes.
+
+    Parameters
+    ----------
+    depth : int in [1, 20]
+    activation : {"tanh", "relu", "sigmoid", "linear"}
+    init : {"xavier", "he"}
+    gain : float in [0.25, 4]
+        Multiplies the initial weights' standard deviation.
+    width : int
+        Units per layer (and input dimension); the batch has 128 rows.
+    seed : int
+
+    Returns
+    -------
+    Explorer
+        Controls ``depth``, ``activation``, ``init`` and ``gain``.
+    """
+    if not 1 <= int(depth) <= 20:
+        raise ValueError(f"signal_explorer: argument 'depth' must be in [1, 20], got {depth}")
+    if activation not in _SIGNAL_ACTIVATIONS:
+        raise ValueError(
+            f"signal_explorer: argument 'activation' must be one of "
+            f"{', '.join(_SIGNAL_ACTIVATIONS)}, got {activation!r}"
+        )
+    if init not in _INIT_VARIANCE:
+        raise ValueError(f"signal_explorer: argument 'init' must be 'xavier' or 'he', got {init!r}")
+    if not 0.25 <= gain <= 4:
+        raise ValueError(f"signal_explorer: argument 'gain' must be in [0.25, 4], got {gain}")
+    rng = np.random.default_rng(seed)
+    width = int(width)
+    X = rng.standard_normal((128, width))
+    normals = [rng.standard_normal((width, width)) for _ in range(20)]
+    dout = rng.standard_normal((128, width))
+    controls = {
+        "depth": widgets.IntSlider(
+            value=int(depth), min=1, max=20, description="depth", continuous_update=False
+        ),
+        "activation": widgets.Dropdown(
+            options=list(_SIGNAL_ACTIVATIONS), value=activation, description="activation"
+        ),
+        "init": widgets.Dropdown(options=list(_INIT_VARIANCE), value=init, description="init"),
+        "gain": widgets.FloatLogSlider(
+            value=gain,
+            base=2,
+            min=-2,
+            max=2,
+            step=0.25,
+            description="gain",
+            continuous_update=False,
+            readout_format=".2f",
+        ),
+    }
+    draw = partial(_draw_signals, X=X, normals=normals, dout=dout)
+    # 80 dpi: three panels of twenty histograms stay well inside the 200 ms redraw budget
+    return Explorer(draw, controls, figsize=(11, 3.6), dpi=80)

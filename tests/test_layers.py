@@ -304,3 +304,152 @@ def test_class_errors_speak_the_users_language():
         nk.Linear(2, 2, init="kaiming")
     with pytest.raises(TypeError, match=r"MLP: argument 'dtype' must be a floating dtype"):
         nk.MLP([2, 2], dtype=np.int32)
+
+
+# ---------------------------------------------------------------- dropout (lecture 09)
+
+
+def test_dropout_forward_zeroes_about_p_and_keeps_the_mean(rng):
+    X = np.ones((400, 250))
+    out, cache = layers.dropout_forward(X, 0.3, rng=rng)
+    dropped = np.mean(out == 0)
+    assert abs(dropped - 0.3) < 0.01  # 100,000 Bernoulli draws: standard error 0.0014
+    np.testing.assert_allclose(out[out != 0], 1 / 0.7)  # survivors scaled by 1 / (1 - p)
+    assert abs(out.mean() - 1.0) < 0.02  # inverted dropout keeps E[out] = X
+    np.testing.assert_array_equal(cache, out)  # for X = 1 the cache is the scaled mask
+
+
+def test_dropout_is_the_identity_at_evaluation_time_and_for_p_zero(rng):
+    X = rng.normal(size=(5, 4))
+    for out, cache in (
+        layers.dropout_forward(X, 0.5, rng=rng, training=False),
+        layers.dropout_forward(X, 0.0, rng=rng),
+    ):
+        np.testing.assert_array_equal(out, X)
+        assert cache is None
+        dout = rng.normal(size=X.shape)
+        np.testing.assert_array_equal(layers.dropout_backward(dout, cache), dout)
+
+
+def test_dropout_backward_matches_central_differences(rng):
+    X, dout = rng.normal(size=(6, 5)), rng.normal(size=(6, 5))
+
+    def forward(x):  # the same seed each call: the same mask
+        return layers.dropout_forward(x, 0.4, rng=np.random.default_rng(7))
+
+    _, cache = forward(X)
+    dX = layers.dropout_backward(dout, cache)
+    numeric = numerical_gradient(lambda x: np.vdot(dout, forward(x)[0]), X)
+    assert relative_error(dX, numeric) < 1e-7
+    assert np.any(dX == 0) and np.any(dX != 0)
+
+
+def test_dropout_forward_uses_a_given_mask_and_backward_mutates_nothing(rng):
+    X = rng.normal(size=(3, 4))
+    mask = rng.random((3, 4)) > 0.5
+    out, cache = layers.dropout_forward(X, 0.25, mask=mask)
+    np.testing.assert_allclose(out, np.where(mask, X / 0.75, 0.0))
+    dout = rng.normal(size=(3, 4))
+    saved = dout.copy(), cache.copy()
+    layers.dropout_backward(dout, cache)
+    np.testing.assert_array_equal(saved[0], dout)
+    np.testing.assert_array_equal(saved[1], cache)
+
+
+def test_dropout_keeps_float32(rng):
+    X = rng.normal(size=(4, 3)).astype(np.float32)
+    out, cache = layers.dropout_forward(X, 0.5, rng=rng)
+    assert out.dtype == cache.dtype == np.float32
+    assert layers.dropout_backward(np.ones_like(X), cache).dtype == np.float32
+
+
+def test_dropout_errors_name_function_argument_and_shapes(rng):
+    X = rng.normal(size=(3, 4))
+    with pytest.raises(ValueError, match=r"dropout_forward: argument 'p' must be in \[0, 1\)"):
+        layers.dropout_forward(X, 1.0)
+    with pytest.raises(
+        nk.ShapeError,
+        match=re.escape(
+            "dropout_forward: arguments 'mask' and 'X' must have the same shape, "
+            "got (4, 3) and (3, 4)"
+        ),
+    ):
+        layers.dropout_forward(X, 0.5, mask=np.ones((4, 3), dtype=bool))
+    with pytest.raises(TypeError, match="dropout_forward: argument 'mask' must be boolean"):
+        layers.dropout_forward(X, 0.5, mask=np.ones((3, 4)))
+    _, cache = layers.dropout_forward(X, 0.5, rng=rng)
+    with pytest.raises(nk.ShapeError, match=r"dropout_backward: arguments 'dout' and 'mask'"):
+        layers.dropout_backward(np.ones((2, 4)), cache)
+    with pytest.raises(ValueError, match="Dropout: argument 'p'"):
+        nk.Dropout(-0.1)
+    with pytest.raises(RuntimeError, match=r"Dropout\.backward: call forward first"):
+        nk.Dropout(0.5).backward(X)
+
+
+def test_network_with_dropout_passes_the_gradient_check(rng):
+    """Backprop through a Dropout layer in a Sequential agrees with central differences."""
+    X, y = rng.normal(size=(7, 4)), rng.integers(0, 3, size=7)
+    drop = nk.Dropout(0.5)
+    model = nk.Sequential(
+        nk.Linear(4, 6, rng=1), nk.Activation("tanh"), drop, nk.Linear(6, 3, rng=2)
+    )
+
+    def loss(_=None):
+        drop.rng = np.random.default_rng(3)  # one mask for every evaluation
+        return model.loss(X, y)
+
+    drop.rng = np.random.default_rng(3)
+    _, grads = model.loss_and_gradients(X, y)
+    assert 0 < np.mean(drop._cache == 0) < 1  # some units really were dropped
+    for key, p in model.parameters().items():
+        assert relative_error(grads[key], numerical_gradient(loss, p)) < 1e-7, key
+
+
+def test_evaluation_mode_switches_every_dropout_off_and_restores_it(rng):
+    inner = nk.Sequential(nk.Linear(3, 5, rng=0), nk.Dropout(0.5, rng=1))
+    last = nk.Dropout(0.9, rng=2)
+    model = nk.Sequential(inner, nk.Activation("relu"), last)
+    last.training = False  # a flag that was already off stays off afterwards
+    X = rng.normal(size=(8, 3))
+    reference = np.maximum(inner[0].forward(X), 0)
+    with nk.evaluation_mode(model) as same:
+        assert same is model
+        np.testing.assert_array_equal(model.forward(X), reference)
+    assert inner[1].training is True and last.training is False
+    assert not np.array_equal(model.forward(X), reference)
+
+
+def test_evaluation_mode_restores_the_flags_after_an_error():
+    drop = nk.Dropout(0.5)
+    with pytest.raises(KeyError), nk.evaluation_mode(nk.Sequential(drop)):
+        assert drop.training is False
+        raise KeyError("boom")
+    assert drop.training is True
+
+
+# ---------------------------------------------------------------- signal propagation (lecture 09)
+
+
+def test_propagate_signals_equals_the_explicit_loop(rng):
+    X = rng.normal(size=(5, 4))
+    Ws = [rng.normal(size=(4, 6)), rng.normal(size=(6, 3))]
+    dout = rng.normal(size=(5, 3))
+    A, dZ = layers.propagate_signals(X, Ws, "tanh", dout)
+    Z1 = X @ Ws[0]
+    A1 = np.tanh(Z1)
+    Z2 = A1 @ Ws[1]
+    np.testing.assert_allclose(A[0], A1)
+    np.testing.assert_allclose(A[1], np.tanh(Z2))
+    dZ2 = dout * (1 - np.tanh(Z2) ** 2)
+    np.testing.assert_allclose(dZ[1], dZ2)
+    np.testing.assert_allclose(dZ[0], (dZ2 @ Ws[1].T) * (1 - A1**2))
+    # dZ is the true gradient of L = sum(dout * A_L) with respect to Z_1
+    numeric = numerical_gradient(lambda z: np.vdot(dout, np.tanh(np.tanh(z) @ Ws[1])), Z1.copy())
+    assert relative_error(dZ[0], numeric) < 1e-7
+
+
+def test_propagate_signals_names_a_bad_weight():
+    with pytest.raises(nk.ShapeError, match=r"propagate_signals: argument 'weights\[1\]'"):
+        layers.propagate_signals(
+            np.ones((2, 3)), [np.ones((3, 4)), np.ones((5, 2))], "relu", np.ones((2, 2))
+        )

@@ -16,6 +16,8 @@ EXPECTED = [
     "06_optimization.ipynb",
     "07_loss_landscapes.ipynb",
     "08_digits.ipynb",
+    "09_initialisation_and_regularisation.ipynb",
+    "10_debugging.ipynb",
 ]
 
 
@@ -26,8 +28,8 @@ def committed_notebooks():
     return [ROOT / name for name in listed.stdout.split()]
 
 
-def test_the_eight_lectures_exist():
-    """The course ships exactly the eight lectures of its syllabus, in order."""
+def test_the_ten_lectures_exist():
+    """The course ships exactly the ten lectures of its syllabus, in order."""
     assert [p.name for p in lecture_paths()] == EXPECTED
 
 

@@ -225,3 +225,34 @@ def test_activation_registry_derivatives_match_torch_on_random_points():
         np.testing.assert_allclose(record.grad(z), theirs_grad, rtol=1e-12, atol=1e-14)
     # sanity: the module-level function and the registry entry are the same object
     assert activations.gelu_tanh is nk.ACTIVATIONS["gelu_tanh"].fn
+
+
+# ---------------------------------------------------------------- dropout (lecture 09)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_dropout_with_torchs_mask_matches_torch(dtype):
+    """Given the mask torch drew, output and input gradient equal torch's F.dropout."""
+    rng = np.random.default_rng(0)
+    X = (rng.uniform(0.5, 2.0, size=(16, 12)) * rng.choice([-1, 1], size=(16, 12))).astype(dtype)
+    dout = rng.normal(size=(16, 12)).astype(dtype)
+    torch.manual_seed(0)
+    leaf = torch.tensor(X, requires_grad=True)
+    out = F.dropout(leaf, p=0.3, training=True)
+    (out * torch.tensor(dout)).sum().backward()
+    theirs, their_grad = out.detach().numpy(), leaf.grad.numpy()
+    mask = theirs != 0  # X has no zeros, so torch's mask is where its output is not zero
+    assert 0 < mask.mean() < 1
+    ours, cache = layers.dropout_forward(X, 0.3, mask=mask)
+    assert_same(ours, theirs, dtype)
+    assert_same(layers.dropout_backward(dout, cache), their_grad, dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_dropout_at_evaluation_time_matches_torch(dtype):
+    X = np.random.default_rng(1).normal(size=(5, 4)).astype(dtype)
+    ours, _ = layers.dropout_forward(X, 0.5, training=False)
+    assert_same(ours, F.dropout(torch.tensor(X), p=0.5, training=False).numpy(), dtype)
+    layer = nk.Dropout(0.5)
+    with nk.evaluation_mode(layer):
+        assert_same(layer.forward(X), X, dtype)

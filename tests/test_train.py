@@ -167,3 +167,263 @@ def test_fit_errors_name_the_argument():
         nk.fit(model, X, y, X_val=X, progress=False)
     with pytest.raises(nk.ShapeError, match=r"MLP\.forward: argument 'X'"):
         nk.fit(model, np.zeros((4, 3)), y, progress=False)
+
+
+# ---------------------------------------------------------------- callbacks (lectures 09 and 10)
+
+
+class Recorder(nk.Callback):
+    """Writes down every event with the state's epoch and step at that moment."""
+
+    def __init__(self):
+        self.events = []
+
+    def on_train_begin(self, state):
+        self.events.append(("begin", state.epoch, state.step))
+
+    def on_backward(self, state):
+        self.events.append(("backward", state.epoch, state.step))
+
+    def on_step(self, state):
+        self.events.append(("step", state.epoch, state.step))
+
+    def on_epoch_end(self, state):
+        self.events.append(("epoch_end", state.epoch, len(state.history)))
+
+    def on_train_end(self, state):
+        self.events.append(("end", state.epoch, state.step))
+
+
+def test_callbacks_see_every_event_in_order():
+    """10 rows in batches of 4 make 3 updates per epoch; each event comes in its place."""
+    X, y = nk.blobs(n_samples=10, rng=0)
+    recorder = Recorder()
+    nk.fit(
+        nk.MLP([2, 4, 3], rng=1), X, y, epochs=2, batch_size=4, progress=False, callbacks=[recorder]
+    )
+    expected = [("begin", 0, 0)]
+    for epoch in (1, 2):
+        for k in range(3):
+            step = 3 * (epoch - 1) + k
+            expected += [("backward", epoch, step), ("step", epoch, step + 1)]
+        expected.append(("epoch_end", epoch, epoch))
+    expected.append(("end", 2, 6))
+    assert recorder.events == expected
+
+
+def test_a_single_callback_needs_no_list():
+    X, y = nk.blobs(n_samples=10, rng=0)
+    recorder = Recorder()
+    nk.fit(
+        nk.MLP([2, 4, 3], rng=1), X, y, epochs=1, batch_size=5, progress=False, callbacks=recorder
+    )
+    assert [event for event, *_ in recorder.events] == [
+        "begin",
+        "backward",
+        "step",
+        "backward",
+        "step",
+        "epoch_end",
+        "end",
+    ]
+
+
+def test_callbacks_that_do_nothing_change_nothing():
+    """A do-nothing callback leaves the training run bit for bit the same."""
+    X, y = nk.spirals(n_samples=60, rng=0)
+    plain, watched = nk.MLP([2, 8, 3], rng=1), nk.MLP([2, 8, 3], rng=1)
+    h1 = nk.fit(plain, X, y, epochs=3, batch_size=8, rng=2, progress=False)
+    h2 = nk.fit(
+        watched,
+        X,
+        y,
+        epochs=3,
+        batch_size=8,
+        rng=2,
+        progress=False,
+        callbacks=[nk.Callback(), Recorder()],
+    )
+    assert h1.train_loss == h2.train_loss
+    for key, p in plain.parameters().items():
+        np.testing.assert_array_equal(p, watched.parameters()[key])
+
+
+def test_stop_ends_training_after_the_current_update():
+    """state.stop set in on_step ends the epoch early; its loss averages the rows seen."""
+
+    class StopAfter(nk.Callback):
+        def on_step(self, state):
+            self.losses = [*getattr(self, "losses", []), state.loss]
+            state.stop = state.step == 2
+
+    X, y = nk.blobs(n_samples=40, rng=0)
+    stopper = StopAfter()
+    history = nk.fit(
+        nk.MLP([2, 4, 3], rng=1), X, y, epochs=5, batch_size=8, progress=False, callbacks=[stopper]
+    )
+    assert len(history) == 1
+    assert history.train_loss[0] == pytest.approx(np.mean(stopper.losses))
+
+
+def test_state_carries_the_batch_and_its_gradients():
+    """In on_backward the state's gradients are the model's gradients on the state's batch."""
+
+    class Check(nk.Callback):
+        def on_backward(self, state):
+            reference = state.model.copy()
+            loss, grads = reference.loss_and_gradients(state.X_batch, state.y_batch)
+            assert state.loss == pytest.approx(loss, rel=1e-12)
+            for key, g in grads.items():
+                np.testing.assert_allclose(state.gradients[key], g, rtol=1e-12)
+            self.calls = getattr(self, "calls", 0) + 1
+
+    check = Check()
+    X, y = nk.blobs(n_samples=30, rng=0)
+    nk.fit(
+        nk.MLP([2, 5, 3], rng=1), X, y, epochs=2, batch_size=10, progress=False, callbacks=[check]
+    )
+    assert check.calls == 6
+
+
+def test_weight_decay_is_the_gradient_of_the_l2_penalty():
+    """WeightDecay(lam) trains exactly like the loop whose weight gradients get + lam * W."""
+    X, y = nk.spirals(n_samples=60, rng=0)
+    ours, reference = nk.MLP([2, 8, 3], rng=1), nk.MLP([2, 8, 3], rng=1)
+    nk.fit(
+        ours,
+        X,
+        y,
+        optimizer=nk.SGD(0.1),
+        epochs=2,
+        batch_size=16,
+        rng=2,
+        progress=False,
+        callbacks=[nk.callbacks.WeightDecay(0.05)],
+    )
+    opt, rng = nk.SGD(0.1), np.random.default_rng(2)
+    for _ in range(2):
+        for X_b, y_b in nk.minibatches(X, y, 16, rng=rng):
+            _, grads = reference.loss_and_gradients(X_b, y_b)
+            params = reference.parameters()
+            for key in ("0.W", "2.W"):  # biases are not penalised
+                grads[key] = grads[key] + 0.05 * params[key]
+            opt.step(params, grads)
+    for key, p in ours.parameters().items():
+        np.testing.assert_allclose(p, reference.parameters()[key], rtol=1e-12, atol=1e-14)
+    assert nk.callbacks.WeightDecay(0.1).lam == 0.1
+    with pytest.raises(ValueError, match="WeightDecay: argument 'lam' must be >= 0"):
+        nk.callbacks.WeightDecay(-1.0)
+
+
+def test_early_stopping_stops_and_restores_the_best_weights():
+    """After patience epochs without a better validation loss fit stops; the best weights return."""
+    X, X_val, y, y_val = nk.load_digits(test_size=0.5, rng=0)
+    X, y = X[:60], y[:60]  # few rows and a large rate: validation loss soon rises
+    model = nk.MLP([64, 64, 10], rng=1)
+    stopper = nk.callbacks.EarlyStopping(patience=3)
+    history = nk.fit(
+        model,
+        X,
+        y,
+        optimizer=nk.SGD(0.5),
+        epochs=200,
+        batch_size=10,
+        rng=2,
+        X_val=X_val,
+        y_val=y_val,
+        progress=False,
+        callbacks=[stopper],
+    )
+    assert stopper.stopped_epoch == len(history) == stopper.best_epoch + 3 < 200
+    assert stopper.best_loss == min(history.val_loss) == history.val_loss[stopper.best_epoch - 1]
+    assert train.evaluate(model, X_val, y_val) == pytest.approx(stopper.best_loss, rel=1e-12)
+    with pytest.raises(ValueError, match="EarlyStopping: needs a validation set"):
+        nk.fit(model, X, y, epochs=1, progress=False, callbacks=[nk.callbacks.EarlyStopping()])
+
+
+def test_gradient_norms_and_update_ratios_match_one_full_batch_step():
+    """One full-batch SGD step: the norms are ||dW||, the ratios lr * ||dW|| / ||W||."""
+    X, y = nk.blobs(n_samples=20, rng=0)
+    model = nk.MLP([2, 6, 3], rng=1)
+    before = model.copy()
+    _, grads = before.loss_and_gradients(X, y)
+    norms, ratios = nk.callbacks.GradientNorms(), nk.callbacks.UpdateRatios()
+    nk.fit(
+        model,
+        X,
+        y,
+        optimizer=nk.SGD(0.3),
+        epochs=1,
+        batch_size=20,
+        progress=False,
+        callbacks=[norms, ratios],
+    )
+    assert norms.steps == ratios.steps == [1]
+    assert list(norms.norms) == ["0.W", "0.b", "2.W", "2.b"]
+    for key, values in norms.norms.items():
+        assert values == [pytest.approx(np.linalg.norm(grads[key]), rel=1e-10)]
+    assert list(ratios.ratios) == ["0.W", "2.W"]
+    for key, values in ratios.ratios.items():
+        W = before.parameters()[key]
+        expected = 0.3 * np.linalg.norm(grads[key]) / np.linalg.norm(W)
+        assert values == [pytest.approx(expected, rel=1e-10)]
+    assert norms.as_array().shape == (1, 4) and ratios.as_array().shape == (1, 2)
+
+
+def test_recorders_can_skip_steps():
+    X, y = nk.blobs(n_samples=40, rng=0)
+    norms, ratios = nk.callbacks.GradientNorms(every=3), nk.callbacks.UpdateRatios(every=3)
+    nk.fit(
+        nk.MLP([2, 4, 3], rng=1),
+        X,
+        y,
+        epochs=2,
+        batch_size=4,
+        progress=False,
+        callbacks=[norms, ratios],
+    )
+    assert norms.steps == ratios.steps == [3, 6, 9, 12, 15, 18]
+
+
+def test_lr_range_test_sweeps_geometrically_and_stops_on_divergence():
+    """The rates grow by a constant factor; a large enough range ends in a stop before lr_max."""
+    X, y = nk.load_digits()
+    finder = nk.callbacks.LRRangeTest(lr_min=1e-3, lr_max=1e3, steps=60)
+    nk.fit(
+        nk.MLP([64, 32, 10], rng=0),
+        X,
+        y,
+        optimizer=nk.SGD(),
+        epochs=5,
+        batch_size=32,
+        rng=1,
+        progress=False,
+        callbacks=[finder],
+    )
+    lrs = np.array(finder.lrs)
+    np.testing.assert_allclose(lrs[1:] / lrs[:-1], 1e6 ** (1 / 59), rtol=1e-12)
+    assert lrs[0] == 1e-3 and len(lrs) < 60  # diverged before 1000
+    best = finder.lrs[int(np.argmin(finder.losses))]
+    assert finder.suggestion() == best / 10 and 1e-3 < best < 1e3
+    assert finder.losses[-1] > 4 * min(finder.losses) or not np.isfinite(finder.losses[-1])
+    quiet = nk.callbacks.LRRangeTest(lr_min=1e-4, lr_max=1e-3, steps=5)
+    nk.fit(nk.MLP([64, 32, 10], rng=0), X, y, epochs=1, progress=False, callbacks=[quiet])
+    assert len(quiet.lrs) == 5 and quiet.lrs[-1] == pytest.approx(1e-3)
+    with pytest.raises(ValueError, match="LRRangeTest: need 0 < lr_min < lr_max"):
+        nk.callbacks.LRRangeTest(lr_min=1.0, lr_max=0.1)
+
+
+def test_validation_and_evaluate_switch_dropout_off():
+    """fit's validation numbers, evaluate and accuracy see the network without dropout."""
+    X, y = nk.blobs(n_samples=50, rng=0)
+    model = nk.Sequential(
+        nk.Linear(2, 16, rng=1),
+        nk.Activation("relu"),
+        nk.Dropout(0.8, rng=2),
+        nk.Linear(16, 3, rng=3),
+    )
+    history = nk.fit(model, X, y, epochs=2, X_val=X, y_val=y, progress=False, rng=4)
+    with nk.evaluation_mode(model):
+        clean = nk.softmax_cross_entropy(model.forward(X), y)
+    assert history.val_loss[-1] == train.evaluate(model, X, y) == pytest.approx(clean, rel=1e-12)
+    assert model[2].training is True
