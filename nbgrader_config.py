@@ -8,20 +8,28 @@ exercises/ (`make exercises`), and student work is collected under submitted/
 import re
 from pathlib import Path
 
-from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
+from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import (
+    AssignLatePenalties,
     CheckCellMetadata,
     ClearHiddenTests,
     ClearMarkScheme,
     ClearOutput,
     ClearSolutions,
     ComputeChecksums,
+    Execute,
     GetGrades,
+    IgnorePattern,
     IncludeHeaderFooter,
     InstantiateTests,
+    LimitOutput,
     LockCells,
+    SaveAutoGrades,
     SaveCells,
 )
+
+from nnkit.autograde.markers import ClearHiddenTestsFromTests
+from nnkit.autograde.sanitize import SanitizeStudentOutput
 
 c = get_config()  # noqa: F821 - injected by nbgrader/traitlets
 
@@ -90,6 +98,34 @@ c.Execute.timeout = 300
 # shows lines around the failing one, which can be hidden tests: keep it to the last line.
 c.Execute.extra_arguments = ["--InteractiveShell.xmode=Minimal"]
 
+# nbgrader's own autograde list, written out so the course's additions are visible; the
+# autograding engine (nnkit.autograde) swaps Execute for its sandboxed GuardedExecute.
+# SanitizeStudentOutput comes last: the autograded notebook that formgrader and the feedback
+# show keeps no student script, event handler, widget or active SVG (nnkit/autograde/sanitize.py).
+c.Autograde.autograde_preprocessors = [
+    Execute,
+    IgnorePattern,
+    ClearMetadataPreprocessor,
+    LimitOutput,
+    SaveAutoGrades,
+    AssignLatePenalties,
+    CheckCellMetadata,
+    SanitizeStudentOutput,
+]
+
 # nbgrader's feedback shows the autograded notebook as it ran, hidden tests included:
 # strip them again before the HTML is written (nnkit.grading keeps them out of the outputs).
-c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, CSSHTMLHeaderPreprocessor]
+# ClearHiddenTestsFromTests does it in the instructor's test cells only and never stops on a
+# marker a student typed into a cell of their own (nnkit/autograde/markers.py); the student's
+# output is sanitised again, for notebooks autograded before SanitizeStudentOutput existed.
+c.GenerateFeedback.preprocessors = [
+    GetGrades,
+    ClearHiddenTestsFromTests,
+    SanitizeStudentOutput,
+    CSSHTMLHeaderPreprocessor,
+]
+# Every HTML export made with this configuration (the feedback pages, and formgrader's
+# manual-grading view, which renders autograded/ in the instructor's own Jupyter server):
+# outputs sanitised, and Markdown rendered by nbconvert then cleaned (mistune keeps raw HTML).
+c.HTMLExporter.preprocessors = [SanitizeStudentOutput]
+c.HTMLExporter.filters = {"markdown2html": "nnkit.autograde.sanitize.SanitizedMarkdown"}

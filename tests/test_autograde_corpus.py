@@ -60,11 +60,14 @@ def _engine(*args: str) -> list[str]:
     return [sys.executable, "-m", "nnkit.autograde", *args]
 
 
-def _write(course: Path, student: str, assignment: str, files: dict[str, bytes]) -> None:
+def _write(course: Path, student: str, assignment: str, files: dict) -> None:
     folder = course / "submitted" / student / assignment
     for rel, data in files.items():
         (folder / rel).parent.mkdir(parents=True, exist_ok=True)
-        (folder / rel).write_bytes(data)
+        if isinstance(data, cases.Symlink):
+            os.symlink(data.target, folder / rel)
+        else:
+            (folder / rel).write_bytes(data)
 
 
 def _scores(course: Path, student: str, assignment: str) -> dict[str, float | None]:

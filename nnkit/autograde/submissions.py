@@ -307,7 +307,7 @@ def normalise_metadata(
         else:
             del cell.metadata["nbgrader"]
             action = "graded as an ordinary cell"
-        issues.append(Issue("metadata", f"{where}: {problem}; {action}", notebook, where))
+        issues.append(Issue("metadata", f"{problem}; {action}", notebook, where))
     return issues
 
 
