@@ -217,5 +217,40 @@ def test_shards_graded_apart_and_merged_match_stock(graded):
     assert _csv_rows(sharded, honest) == _csv_rows(alone, honest)
 
 
+def _hidden_lines(course: Path) -> set[str]:
+    """Lines of the instructor's hidden tests that appear nowhere in the student release."""
+    lines = set()
+    for assignment, name in NOTEBOOKS.items():
+        release = nbformat.read(course / "exercises" / assignment / f"{name}.ipynb", as_version=4)
+        shown = "\n".join(cell.source for cell in release.cells)
+        source = nbformat.read(course / "solutions" / assignment / f"{name}.ipynb", as_version=4)
+        for cell in source.cells:
+            hidden = False
+            for line in cell.source.splitlines():
+                if "HIDDEN TESTS" in line:
+                    hidden = "BEGIN" in line
+                elif hidden and len(line.strip()) > 20 and line.strip() not in shown:
+                    lines.add(line.strip())
+    return lines
+
+
+def test_feedback_for_every_graded_submission_and_no_hidden_test(graded):
+    """generate_feedback exits 0 for the whole corpus: no marker, metadata or output of a
+    submission stops it (issue 14), and no page shows a hidden test."""
+    from bs4 import BeautifulSoup
+
+    course = graded["course"]
+    _run(_nbgrader("generate_feedback", "*", "--force"), course)
+    hidden = _hidden_lines(course)
+    assert hidden, "the problem sets have hidden tests; this test must find them"
+    for (student, assignment), record in graded["report"].items():
+        page = course / "feedback" / student / assignment / f"{NOTEBOOKS[assignment]}.html"
+        if record["status_text"] not in ("ok", "flagged"):
+            continue
+        assert page.is_file(), f"no feedback for {student} / {assignment}"
+        text = BeautifulSoup(page.read_text(), "html.parser").get_text()
+        assert not [line for line in hidden if line in text], f"{student}: hidden tests shown"
+
+
 def test_no_connection_left_the_sandbox(graded):
     assert graded["connections"] == 0

@@ -111,8 +111,10 @@ def clean_markdown(source: str) -> str:
     """
     if not _RAW.search(source):
         return source
-    html = clean_html(render_markdown(source)).strip()
-    return "<div>" + html.replace("\r", "").replace("\n", "&#10;") + "</div>"
+    html = clean_html(render_markdown(source)).strip().replace("\r", "").replace("\n", "&#10;")
+    if html.startswith("<div>") and html.endswith("</div>"):
+        return html  # already one block (cleaned before)
+    return f"<div>{html}</div>"
 
 
 def _is_base64(value) -> bool:
