@@ -42,6 +42,7 @@ import ast
 import copy
 import errno
 import json
+import mimetypes
 import os
 import re
 import stat
@@ -436,6 +437,18 @@ def code_issues(nb: nbformat.NotebookNode, notebook: str) -> list[Issue]:
     return issues
 
 
+def _served_as_web_page(rel: Path) -> bool:
+    """Would a web server (formgrader's file handler) send ``rel`` as a page a browser runs?"""
+    kind, _ = mimetypes.guess_type(rel.name)
+    kind = kind or ""
+    return (
+        rel.suffix.lower() in _ACTIVE_WEB_FILES
+        or kind == "text/html"
+        or kind.endswith("xml")
+        or "javascript" in kind
+    )
+
+
 def _shown(names: list[str], count: int = 8) -> str:
     more = f" and {len(names) - count} more" if len(names) > count else ""
     return ", ".join(names[:count]) + more
@@ -451,7 +464,7 @@ def _copy_extras(src: Path, dest: Path, files: list[Path], notebooks: set[Path])
             continue
         if len(rel.parts) > 1 and rel.parts[0] in _SHADOWED:
             packages.add(rel.parts[0])
-        if rel.suffix.lower() in _ACTIVE_WEB_FILES:
+        if _served_as_web_page(rel):
             skipped.append(str(rel))
             continue
         try:
