@@ -40,6 +40,7 @@ from __future__ import annotations
 import base64
 import binascii
 import copy
+import html as html_module
 import re
 
 import nh3
@@ -111,10 +112,18 @@ def clean_markdown(source: str) -> str:
     """
     if not _RAW.search(source):
         return source
-    html = clean_html(render_markdown(source)).strip().replace("\r", "").replace("\n", "&#10;")
+    try:
+        rendered = render_markdown(source)
+    except Exception:  # mistune recurses per nesting level: shown as text, never a failure
+        rendered = _as_text(source)
+    html = clean_html(rendered).strip().replace("\r", "").replace("\n", "&#10;")
     if html.startswith("<div>") and html.endswith("</div>"):
         return html  # already one block (cleaned before)
     return f"<div>{html}</div>"
+
+
+def _as_text(source: str) -> str:
+    return f"<pre>{html_module.escape(source)}</pre>"
 
 
 def _is_base64(value) -> bool:
@@ -231,7 +240,10 @@ class SanitizedMarkdown(LoggingConfigurable):
 
     def __call__(self, context, source: str) -> str:
         render = getattr(self.parent, "markdown2html", None)
-        html = render(context, source) if render is not None else render_markdown(source)
+        try:
+            html = render(context, source) if render is not None else render_markdown(source)
+        except Exception:  # a Markdown cell nbconvert cannot render must not stop the page
+            html = _as_text(source)
         return clean_html(html)
 
 
