@@ -193,3 +193,13 @@ def test_markers_in_student_cells_are_listed(tmp_path):
     markers = [i for i in prepared.issues if i.kind == "markers"]
     assert [i.cell for i in markers] == [f"cell {len(nb.cells) - 2}", f"cell {len(nb.cells) - 1}"]
     assert "BEGIN HIDDEN TESTS" in markers[0].detail
+
+
+def test_raw_html_that_would_run_is_listed(tmp_path):
+    nb = correct(PS1)
+    nb.cells.append(nbformat.v4.new_markdown_cell('see <img src="x" onerror="alert(1)">'))
+    nb.cells.append(nbformat.v4.new_markdown_cell("a <b>bold</b> and <i>plain</i> note"))
+    _, _, run = _prepare(tmp_path, {FILE: dumps(nb)})
+    prepared = run()
+    [issue] = [i for i in prepared.issues if i.kind == "active-content"]
+    assert issue.cell == f"cell {len(nb.cells) - 2}" and "onerror=" in issue.detail

@@ -23,7 +23,9 @@ shard's course directory, repairing what can be repaired and recording why:
   nbgrader stops on such a notebook, or on the whole batch;
 - nbgrader's markers (``### BEGIN SOLUTION``, ``### BEGIN HIDDEN TESTS``...)
   in a cell the student wrote are listed: they are the student's text, not
-  regions, and the course's feedback step leaves them alone;
+  regions, and the course's feedback step leaves them alone; so is raw HTML in
+  Markdown that would run in a page (``<script>``, ``onerror=``), which the
+  pages show cleaned (``sanitize.py``);
 - extra files are kept (a student may ship a data file) and listed; one that
   could shadow a module the tests import (``numpy.py``, ``nnkit/``) is flagged;
   a web page or SVG is not copied, because formgrader serves a submission's
@@ -58,6 +60,11 @@ MAX_NOTEBOOK_BYTES = 64 * 1024**2
 MAX_ENTRIES = 2000
 # formgrader serves a submission's files from the instructor's server: a browser runs these
 _ACTIVE_WEB_FILES = {".html", ".htm", ".xhtml", ".shtml", ".svg", ".svgz", ".xml", ".xsl", ".js"}
+# raw HTML in Markdown that would run in a page; the pages show it cleaned (sanitize.py)
+_ACTIVE_HTML = re.compile(
+    r"<\s*(script|iframe|object|embed|form|svg|math)\b|<[a-z][^>]*\son\w+\s*=|javascript\s*:",
+    flags=re.IGNORECASE,
+)
 # nbgrader's region markers; in a cell the student wrote they are text, never regions
 _MARKERS = re.compile(
     r"(BEGIN|END) (SOLUTION|HIDDEN TESTS)|=== (BEGIN|END) MARK SCHEME ===", flags=re.IGNORECASE
@@ -330,6 +337,23 @@ def marker_issues(nb: nbformat.NotebookNode, notebook: str) -> list[Issue]:
     return issues
 
 
+def active_content_issues(nb: nbformat.NotebookNode, notebook: str) -> list[Issue]:
+    """Markdown and raw cells with HTML that would run in a page (the pages clean it)."""
+    issues = []
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type == "code" or _nbgrader_meta(cell).get("locked"):
+            continue
+        found = list(dict.fromkeys(m.group(0).strip() for m in _ACTIVE_HTML.finditer(cell.source)))
+        if found:
+            where = _nbgrader_meta(cell).get("grade_id") or f"cell {index}"
+            text = (
+                f"{cell.cell_type} cell holds HTML that would run in a page "
+                f"({', '.join(found[:4])}); feedback and formgrader show it cleaned"
+            )
+            issues.append(Issue("active-content", text, notebook, where))
+    return issues
+
+
 def locked_cell_issues(
     submitted: nbformat.NotebookNode, release: nbformat.NotebookNode, notebook: str
 ) -> list[Issue]:
@@ -511,6 +535,7 @@ def _prepare_notebook(
     if release_nb is not None:
         result.issues += locked_cell_issues(nb, release_nb, name)
     result.issues += marker_issues(nb, name)
+    result.issues += active_content_issues(nb, name)
     result.issues += code_issues(nb, name)
 
 
