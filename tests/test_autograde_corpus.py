@@ -218,20 +218,24 @@ def test_shards_graded_apart_and_merged_match_stock(graded):
 
 
 def _hidden_lines(course: Path) -> set[str]:
-    """Lines of the instructor's hidden tests that appear nowhere in the student release."""
-    lines = set()
+    """Lines of the instructor's hidden tests found nowhere else: not in the release, not in
+    the answers, not outside the hidden regions."""
+    hidden, shown = set(), []
     for assignment, name in NOTEBOOKS.items():
         release = nbformat.read(course / "exercises" / assignment / f"{name}.ipynb", as_version=4)
-        shown = "\n".join(cell.source for cell in release.cells)
+        shown += [cell.source for cell in release.cells]
         source = nbformat.read(course / "solutions" / assignment / f"{name}.ipynb", as_version=4)
         for cell in source.cells:
-            hidden = False
+            inside = False
             for line in cell.source.splitlines():
                 if "HIDDEN TESTS" in line:
-                    hidden = "BEGIN" in line
-                elif hidden and len(line.strip()) > 20 and line.strip() not in shown:
-                    lines.add(line.strip())
-    return lines
+                    inside = "BEGIN" in line
+                elif inside:
+                    hidden.add(line.strip())
+                else:
+                    shown.append(line)
+    everywhere = "\n".join(shown)
+    return {line for line in hidden if len(line) > 20 and line not in everywhere}
 
 
 def test_feedback_for_every_graded_submission_and_no_hidden_test(graded):
