@@ -64,8 +64,12 @@ IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif")
 _DATA_IMAGE = re.compile(r"data:image/(png|jpeg|gif);base64,[A-Za-z0-9+/=\s]*", re.IGNORECASE)
 _BASE64 = re.compile(r"[A-Za-z0-9+/=\s]*")
 _GRADE_ID = re.compile(r"[a-zA-Z0-9_\-]*")
-# A Markdown source with none of these renders to HTML mistune builds itself.
-_RAW = re.compile(r"[<&]|\b(javascript|vbscript|data)\s*:", re.IGNORECASE)
+# A Markdown source with none of these renders to HTML mistune builds itself: no raw tag,
+# comment or autolink (CommonMark starts them all with < and a letter, /, ! or ?), no
+# character reference, no script or data URL (a backslash escape may sit before its colon).
+_RAW = re.compile(
+    r"<[a-z!/?]|&#|&[a-z][a-z0-9]*;|(javascript|vbscript|data)[\s\\]*:", re.IGNORECASE
+)
 _SCRIPT_TYPES = ("javascript", "ecmascript", "widget-view", "widget-state")
 
 
