@@ -6,7 +6,10 @@ displayed into the page as is: ``display(HTML(...))`` and a DataFrame alike,
 ``display(Javascript(...))`` as a ``<script>``, widget views with the widget
 manager's JavaScript, and Markdown cells rendered by mistune with their raw
 HTML kept. Formgrader is served by the instructor's own Jupyter server, so a
-script there acts as the instructor: gradebook, files, terminals.
+script there acts as the instructor: gradebook, files, terminals. (Formgrader
+renders the autograded notebook, never the submitted one: its ``SubmissionHandler``
+reads ``autograded/``, and its file handler serves that folder's other files,
+which is why ``submissions.prepare`` copies no web page or SVG there.)
 
 Two layers, both configured in the course's ``nbgrader_config.py``:
 
