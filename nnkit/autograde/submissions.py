@@ -134,6 +134,11 @@ def _kind_of(mode: int) -> str:
     return "not a regular file"
 
 
+def _printable(text: str, limit: int = 200) -> str:
+    """A file name or link target as one line: control characters shown as ``?``."""
+    return "".join(c if c.isprintable() else "?" for c in text[:limit])
+
+
 def _refusal(path: Path, rel: str) -> tuple[str, str]:
     """(kind, reason) why ``path`` is not read: it is a link or a special file."""
     mode = os.lstat(path).st_mode
@@ -143,8 +148,8 @@ def _refusal(path: Path, rel: str) -> tuple[str, str]:
             target = os.readlink(path)
         except OSError:
             target = "?"
-        return "symlink", f"{rel} is {what} (to {target[:200]}), not followed"
-    return "special-file", f"{rel} is {what}, not read"
+        return "symlink", f"{_printable(rel)} is {what} (to {_printable(target)}), not followed"
+    return "special-file", f"{_printable(rel)} is {what}, not read"
 
 
 def read_regular(path: Path, limit: int) -> bytes:
@@ -475,7 +480,7 @@ def _served_as_web_page(rel: Path) -> bool:
 
 def _shown(names: list[str], count: int = 8) -> str:
     more = f" and {len(names) - count} more" if len(names) > count else ""
-    return ", ".join(names[:count]) + more
+    return ", ".join(_printable(n) for n in names[:count]) + more
 
 
 def _copy_extras(src: Path, dest: Path, files: list[Path], notebooks: set[Path]) -> list[Issue]:
@@ -595,10 +600,10 @@ def prepare(src: Path, dest: Path, notebooks: list[str], release: Path | None) -
             if len(spare) == 1 and len(notebooks) == 1:
                 path = spare[0]
                 result.issues.append(
-                    Issue("renamed", f"graded {path.relative_to(src)} as {filename}", name)
+                    Issue("renamed", f"graded {_shown([str(path.relative_to(src))])} as {filename}", name)
                 )
             else:
-                found = ", ".join(str(p.relative_to(src)) for p in spare) or "no notebook"
+                found = _shown([str(p.relative_to(src)) for p in spare]) or "no notebook"
                 text = f"{filename} was not submitted (found: {found})"
                 result.issues.append(Issue("missing-notebook", text, name))
                 continue
