@@ -599,9 +599,8 @@ def prepare(src: Path, dest: Path, notebooks: list[str], release: Path | None) -
         if path not in files:
             if len(spare) == 1 and len(notebooks) == 1:
                 path = spare[0]
-                result.issues.append(
-                    Issue("renamed", f"graded {_shown([str(path.relative_to(src))])} as {filename}", name)
-                )
+                text = f"graded {_printable(str(path.relative_to(src)))} as {filename}"
+                result.issues.append(Issue("renamed", text, name))
             else:
                 found = _shown([str(p.relative_to(src)) for p in spare]) or "no notebook"
                 text = f"{filename} was not submitted (found: {found})"
