@@ -44,22 +44,23 @@ import ast
 import copy
 import errno
 import json
-import mimetypes
-import os
 import re
-import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
 
-_CHECKPOINTS = ".ipynb_checkpoints"
+from .files import (
+    MAX_ENTRIES,
+    printable,
+    read_regular,
+    served_as_web_page,
+    walk,
+    write,
+)
+
 # a notebook is text and answers; outputs are cleared before grading anyway
 MAX_NOTEBOOK_BYTES = 64 * 1024**2
-# a submission is a handful of files: stop walking a tree that is not one
-MAX_ENTRIES = 2000
-# formgrader serves a submission's files from the instructor's server: a browser runs these
-_ACTIVE_WEB_FILES = {".html", ".htm", ".xhtml", ".shtml", ".svg", ".svgz", ".xml", ".xsl", ".js"}
 # raw HTML in Markdown that would run in a page; the pages show it cleaned (sanitize.py)
 _ACTIVE_HTML = re.compile(
     r"<\s*(script|iframe|object|embed|form|svg|math)\b|<[a-z][^>]*\son\w+\s*=|javascript\s*:",
@@ -118,114 +119,6 @@ class Prepared:
 
     gradable: list[str] = field(default_factory=list)
     issues: list[Issue] = field(default_factory=list)
-
-
-def _kind_of(mode: int) -> str:
-    if stat.S_ISLNK(mode):
-        return "a symbolic link"
-    if stat.S_ISFIFO(mode):
-        return "a named pipe"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
-    if stat.S_ISDIR(mode):
-        return "a folder"
-    return "not a regular file"
-
-
-def _printable(text: str, limit: int = 200) -> str:
-    """A file name or link target as one line: control characters shown as ``?``."""
-    return "".join(c if c.isprintable() else "?" for c in text[:limit])
-
-
-def _refusal(path: Path, rel: str) -> tuple[str, str]:
-    """(kind, reason) why ``path`` is not read: it is a link or a special file."""
-    mode = os.lstat(path).st_mode
-    what = _kind_of(mode)
-    if stat.S_ISLNK(mode):
-        try:
-            target = os.readlink(path)
-        except OSError:
-            target = "?"
-        return "symlink", f"{_printable(rel)} is {what} (to {_printable(target)}), not followed"
-    return "special-file", f"{_printable(rel)} is {what}, not read"
-
-
-def read_regular(path: Path, limit: int) -> bytes:
-    """The bytes of ``path`` if it is a regular file of at most ``limit`` bytes.
-
-    One descriptor opened with ``O_NOFOLLOW`` (a symbolic link fails) and
-    ``O_NONBLOCK`` (a named pipe does not block); ``fstat`` on that descriptor
-    decides, so the file checked is the file read.
-
-    Raises
-    ------
-    OSError
-        ``ELOOP`` for a symbolic link, ``EINVAL`` for anything but a regular file,
-        ``EFBIG`` when the file is over ``limit``.
-    """
-    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise OSError(errno.EINVAL, f"{path.name} is {_kind_of(info.st_mode)}")
-        if info.st_size > limit:
-            raise OSError(errno.EFBIG, f"{path.name} is {info.st_size} bytes, over {limit}")
-        chunks, size = [], 0
-        while chunk := os.read(fd, 1 << 20):
-            size += len(chunk)
-            if size > limit:  # grew while we read
-                raise OSError(errno.EFBIG, f"{path.name} is over {limit} bytes")
-            chunks.append(chunk)
-        return b"".join(chunks)
-    finally:
-        os.close(fd)
-
-
-def _write(dest: Path, data: bytes) -> None:
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    dest.write_bytes(data)
-
-
-def _walk(src: Path) -> tuple[list[Path], list[tuple[str, str, str]], bool]:
-    """Regular files under ``src``, and the entries refused, without following any link.
-
-    Returns
-    -------
-    files : list of Path
-        Regular files, sorted, checkpoints left out.
-    refused : list of (kind, relative path, reason)
-        Symbolic links and special files (pipes, devices, sockets).
-    truncated : bool
-        True when the walk stopped at ``MAX_ENTRIES`` entries.
-    """
-    files: list[Path] = []
-    refused: list[tuple[str, str, str]] = []
-    stack, seen = [src], 0
-    while stack:
-        folder = stack.pop()
-        try:
-            entries = sorted(os.scandir(folder), key=lambda e: e.name)
-        except OSError as exc:
-            refused.append(("special-file", str(folder.relative_to(src)), f"unreadable: {exc}"))
-            continue
-        for entry in entries:
-            seen += 1
-            if seen > MAX_ENTRIES:
-                return sorted(files), refused, True
-            path = Path(entry.path)
-            rel = str(path.relative_to(src))
-            if entry.name == _CHECKPOINTS:
-                continue
-            if entry.is_dir(follow_symlinks=False):
-                stack.append(path)
-            elif entry.is_file(follow_symlinks=False):
-                files.append(path)
-            else:
-                kind, reason = _refusal(path, rel)
-                refused.append((kind, rel, reason))
-    return sorted(files), refused, False
 
 
 def _read_notebook(path: Path) -> tuple[nbformat.NotebookNode | None, bytes, str]:
@@ -466,21 +359,9 @@ def code_issues(nb: nbformat.NotebookNode, notebook: str) -> list[Issue]:
     return issues
 
 
-def _served_as_web_page(rel: Path) -> bool:
-    """Would a web server (formgrader's file handler) send ``rel`` as a page a browser runs?"""
-    kind, _ = mimetypes.guess_type(rel.name)
-    kind = kind or ""
-    return (
-        rel.suffix.lower() in _ACTIVE_WEB_FILES
-        or kind == "text/html"
-        or kind.endswith("xml")
-        or "javascript" in kind
-    )
-
-
 def _shown(names: list[str], count: int = 8) -> str:
     more = f" and {len(names) - count} more" if len(names) > count else ""
-    return ", ".join(_printable(n) for n in names[:count]) + more
+    return ", ".join(printable(n) for n in names[:count]) + more
 
 
 def _copy_extras(src: Path, dest: Path, files: list[Path], notebooks: set[Path]) -> list[Issue]:
@@ -493,11 +374,11 @@ def _copy_extras(src: Path, dest: Path, files: list[Path], notebooks: set[Path])
             continue
         if len(rel.parts) > 1 and rel.parts[0] in _SHADOWED:
             packages.add(rel.parts[0])
-        if _served_as_web_page(rel):
+        if served_as_web_page(rel):
             skipped.append(str(rel))
             continue
         try:
-            _write(dest / rel, read_regular(path, MAX_NOTEBOOK_BYTES))
+            write(dest / rel, read_regular(path, MAX_NOTEBOOK_BYTES))
         except OSError as exc:
             issues.append(Issue("extra-files", f"{rel} not copied ({exc.strerror or exc})"))
             continue
@@ -534,7 +415,7 @@ def _prepare_notebook(
         release_nb = nbformat.read(release_file, as_version=4)
     repairs = normalise_metadata(nb, release_nb, name)
     # unchanged notebooks are copied byte for byte, as stock nbgrader reads them
-    _write(dest / f"{name}.ipynb", nbformat.writes(nb).encode() if repairs else raw)
+    write(dest / f"{name}.ipynb", nbformat.writes(nb).encode() if repairs else raw)
     result.gradable.append(name)
     result.issues += repairs
     if release_nb is not None:
@@ -578,7 +459,7 @@ def prepare(src: Path, dest: Path, notebooks: list[str], release: Path | None) -
         result.issues.append(Issue("missing-notebook", "the submission is not a folder", first))
         return result
     try:
-        files, refused, truncated = _walk(src)
+        files, refused, truncated = walk(src)
     except Exception as exc:  # an unreadable tree is the student's problem, not the batch's
         result.issues.append(Issue("invalid-notebook", f"submission unreadable: {exc}", first))
         return result
@@ -599,7 +480,7 @@ def prepare(src: Path, dest: Path, notebooks: list[str], release: Path | None) -
         if path not in files:
             if len(spare) == 1 and len(notebooks) == 1:
                 path = spare[0]
-                text = f"graded {_printable(str(path.relative_to(src)))} as {filename}"
+                text = f"graded {printable(str(path.relative_to(src)))} as {filename}"
                 result.issues.append(Issue("renamed", text, name))
             else:
                 found = _shown([str(p.relative_to(src)) for p in spare]) or "no notebook"
