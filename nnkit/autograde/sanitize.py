@@ -42,7 +42,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import copy
 import html as html_module
 import re
 
@@ -222,7 +221,7 @@ def clean_notebook(nb):
                 if isinstance(bundle, dict)
             }
         if cell.cell_type == "code":
-            cell.outputs = [clean_output(copy.deepcopy(o)) for o in cell.get("outputs", [])]
+            cell.outputs = [clean_output(o) for o in cell.get("outputs", [])]
     return nb
 
 
