@@ -55,14 +55,27 @@ exercises: $(STAMP)
 # nnkit.autograde runs nbgrader's autograde on WORKERS shards of students at once, each kernel
 # in a bubblewrap sandbox, and merges the shards into gradebook.db (docs/instructors.md);
 # grades.csv gets two more columns, status and flags, and grading-report.md says why.
+# Each step stands alone: a student whose feedback nbgrader cannot write (it then exits 1) is
+# named in the summary and the CSV is written all the same, in full (export goes to a temporary
+# file first). `make grade` fails only when the batch itself could not run: no submissions,
+# autograding or the export stopped.
 WORKERS ?=
 DASK ?=
+GRADE_FEEDBACK_LOG := grading-feedback.log
 grade: exercises
 	@test -d submitted || { echo "make grade: no submitted/<student>/<assignment>/ to grade"; exit 1; }
 	$(BIN)/python -m nnkit.autograde grade --force $(if $(WORKERS),--workers $(WORKERS)) \
 		$(if $(DASK),--dask $(DASK))
-	$(NBGRADER) generate_feedback "*" --force
-	$(NBGRADER) export --exporter=nnkit.autograde.report.CsvWithFlags --to grades.csv
+	@echo '$(NBGRADER) generate_feedback "*" --force > $(GRADE_FEEDBACK_LOG)'
+	@$(NBGRADER) generate_feedback "*" --force > $(GRADE_FEEDBACK_LOG) 2>&1 \
+		|| echo "make grade: generate_feedback stopped on some notebooks (see $(GRADE_FEEDBACK_LOG))"
+	$(NBGRADER) export --exporter=nnkit.autograde.report.CsvWithFlags --to grades.csv.partial
+	@mv grades.csv.partial grades.csv
+	@echo "make grade: grades.csv written; grading-report.md lists every flag"
+	@grep -E '^### .* \((failed|not gradable)\)$$' grading-report.md 2>/dev/null \
+		| sed 's/^### /  no grade: /; s/\\//g' || true
+	@sed -n "s/.*There was an error processing assignment '\(.*\)' for student '\(.*\)'.*/  no feedback: \2 \/ \1/p" \
+		$(GRADE_FEEDBACK_LOG) || true
 
 # Hidden tests run only in the judge, so the solutions are validated by grading them
 # (in a copy of the course); exits 1 unless every solution gets full marks.

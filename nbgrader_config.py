@@ -33,6 +33,8 @@ from nbgrader.preprocessors import (
 )
 
 from nnkit.autograde.execute import JudgedExecute, JudgedSaveAutoGrades, Preflight
+from nnkit.autograde.markers import ClearHiddenTestsFromTests
+from nnkit.autograde.sanitize import SanitizeStudentOutput
 
 c = get_config()  # noqa: F821 - injected by nbgrader/traitlets
 
@@ -107,6 +109,9 @@ c.Autograde.autograde_preprocessors = [
     JudgedSaveAutoGrades,
     AssignLatePenalties,
     CheckCellMetadata,
+    # last: the autograded notebook that formgrader and the feedback show keeps no student
+    # script, event handler, widget or active SVG (nnkit/autograde/sanitize.py)
+    SanitizeStudentOutput,
 ]
 # Before the first submission is touched: no sandbox or no answer key stops the whole run,
 # with one message, and nothing is written to the gradebook.
@@ -123,5 +128,18 @@ c.Execute.timeout = 300
 c.Execute.extra_arguments = ["--InteractiveShell.xmode=Minimal"]
 
 # The autograded notebook already holds no hidden tests (the kernel never ran them); clearing
-# them again costs nothing and covers notebooks graded before the judge existed.
-c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, CSSHTMLHeaderPreprocessor]
+# them again is for notebooks graded before the judge existed. ClearHiddenTestsFromTests does it
+# in the instructor's test cells only and never stops on a marker a student typed into a cell of
+# their own (nnkit/autograde/markers.py); the student's output is sanitised again, for notebooks
+# autograded before SanitizeStudentOutput existed.
+c.GenerateFeedback.preprocessors = [
+    GetGrades,
+    ClearHiddenTestsFromTests,
+    SanitizeStudentOutput,
+    CSSHTMLHeaderPreprocessor,
+]
+# Every HTML export made with this configuration (the feedback pages, and formgrader's
+# manual-grading view, which renders autograded/ in the instructor's own Jupyter server):
+# outputs sanitised, and Markdown rendered by nbconvert then cleaned (mistune keeps raw HTML).
+c.HTMLExporter.preprocessors = [SanitizeStudentOutput]
+c.HTMLExporter.filters = {"markdown2html": "nnkit.autograde.sanitize.SanitizedMarkdown"}

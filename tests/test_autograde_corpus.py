@@ -69,11 +69,14 @@ def _engine(*args: str) -> list[str]:
     return [sys.executable, "-m", "nnkit.autograde", *args]
 
 
-def _write(course: Path, student: str, assignment: str, files: dict[str, bytes]) -> None:
+def _write(course: Path, student: str, assignment: str, files: dict) -> None:
     folder = course / "submitted" / student / assignment
     for rel, data in files.items():
         (folder / rel).parent.mkdir(parents=True, exist_ok=True)
-        (folder / rel).write_bytes(data)
+        if isinstance(data, cases.Symlink):
+            os.symlink(data.target, folder / rel)
+        else:
+            (folder / rel).write_bytes(data)
 
 
 def _scores(course: Path, student: str, assignment: str) -> dict[str, float | None]:
@@ -232,6 +235,45 @@ def test_shards_graded_apart_and_merged_match_one_run(graded):
             assert _outputs(sharded, student, assignment) == _outputs(course, student, assignment)
     honest = set(graded["honest"])
     assert _csv_rows(sharded, honest) == _csv_rows(course, honest)
+
+
+def _hidden_lines(course: Path) -> set[str]:
+    """Lines of the instructor's hidden tests found nowhere else: not in the release, not in
+    the answers, not outside the hidden regions."""
+    hidden, shown = set(), []
+    for assignment, name in NOTEBOOKS.items():
+        release = nbformat.read(course / "exercises" / assignment / f"{name}.ipynb", as_version=4)
+        shown += [cell.source for cell in release.cells]
+        source = nbformat.read(course / "solutions" / assignment / f"{name}.ipynb", as_version=4)
+        for cell in source.cells:
+            inside = False
+            for line in cell.source.splitlines():
+                if "HIDDEN TESTS" in line:
+                    inside = "BEGIN" in line
+                elif inside:
+                    hidden.add(line.strip())
+                else:
+                    shown.append(line)
+    everywhere = "\n".join(shown)
+    return {line for line in hidden if len(line) > 20 and line not in everywhere}
+
+
+def test_feedback_for_every_graded_submission_and_no_hidden_test(graded):
+    """generate_feedback exits 0 for the whole corpus: no marker, metadata or output of a
+    submission stops it (issue 14), and no page shows a hidden test."""
+    from bs4 import BeautifulSoup
+
+    course = graded["course"]
+    _run(_nbgrader("generate_feedback", "*", "--force"), course)
+    hidden = _hidden_lines(course)
+    assert hidden, "the problem sets have hidden tests; this test must find them"
+    for (student, assignment), record in graded["report"].items():
+        page = course / "feedback" / student / assignment / f"{NOTEBOOKS[assignment]}.html"
+        if record["status_text"] not in ("ok", "flagged"):
+            continue
+        assert page.is_file(), f"no feedback for {student} / {assignment}"
+        text = BeautifulSoup(page.read_text(), "html.parser").get_text()
+        assert not [line for line in hidden if line in text], f"{student}: hidden tests shown"
 
 
 def test_no_connection_left_the_sandbox(graded):

@@ -43,6 +43,10 @@ KINDS = {
     "extra-files": "extra files",
     "suspicious-code": "suspicious code",
     "markers": "grading markers out of place",
+    "metadata": "malformed cell metadata",
+    "symlink": "symbolic link",
+    "special-file": "not a regular file",
+    "active-content": "HTML that would run in a page",
 }
 # longest text kept in any field that comes from a submission
 MAX_DETAIL = 500

@@ -8,8 +8,28 @@ shard's course directory, repairing what can be repaired and recording why:
 - a missing, empty, non-JSON or otherwise invalid notebook is left out, so it
   scores 0 with the reason recorded (stock nbgrader skips the student, and the
   CSV shows 0.0 with nothing to say why);
+- only regular files are read, each through one ``O_NOFOLLOW`` descriptor: a
+  notebook that is a symbolic link (to ``solutions/``, to another student's
+  work, to ``/etc/passwd``), a named pipe or a device is refused, never
+  followed; such extra files are skipped and listed. Submissions collected
+  with ``tar``, ``unzip`` or ``rsync -a`` keep their symbolic links. Hard links
+  are graded as the regular files they are: archive tools only make them
+  between members of the same archive, and backups made with ``cp -al`` or
+  ``rsync --link-dest`` give every file a second link;
+- a cell whose ``nbgrader`` metadata nbgrader itself would reject (a string, a
+  ``grade_id`` that is a list, a grade cell of the student's own making) gets
+  the release's metadata back when its ``grade_id`` names a release cell, and
+  loses it otherwise (nbgrader then restores a deleted locked cell); stock
+  nbgrader stops on such a notebook, or on the whole batch;
+- nbgrader's markers (``### BEGIN SOLUTION``, ``### BEGIN HIDDEN TESTS``...)
+  in a cell the student wrote are listed: they are the student's text, not
+  regions, and the course's feedback step leaves them alone; so is raw HTML in
+  Markdown that would run in a page (``<script>``, ``onerror=``), which the
+  pages show cleaned (``sanitize.py``);
 - extra files are kept (a student may ship a data file) and listed; one that
   could shadow a module the tests import (``numpy.py``, ``nnkit/``) is flagged;
+  a web page or SVG is not copied, because formgrader serves a submission's
+  files from the instructor's own Jupyter server;
 - locked cells that were edited, deleted or re-pointed are listed: nbgrader puts
   them back (``OverwriteCells``, with ``add_missing_cells``), the report says so;
 - answer cells are scanned (parsed, never run) for code that reaches into the
@@ -21,14 +41,35 @@ shard's course directory, repairing what can be repaired and recording why:
 from __future__ import annotations
 
 import ast
+import copy
+import errno
 import json
-import shutil
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
 
-_CHECKPOINTS = ".ipynb_checkpoints"
+from .files import (
+    MAX_ENTRIES,
+    printable,
+    read_regular,
+    served_as_web_page,
+    walk,
+    write,
+)
+
+# a notebook is text and answers; outputs are cleared before grading anyway
+MAX_NOTEBOOK_BYTES = 64 * 1024**2
+# raw HTML in Markdown that would run in a page; the pages show it cleaned (sanitize.py)
+_ACTIVE_HTML = re.compile(
+    r"<\s*(script|iframe|object|embed|form|svg|math)\b|<[a-z][^>]*\son\w+\s*=|javascript\s*:",
+    flags=re.IGNORECASE,
+)
+# nbgrader's region markers; in a cell the student wrote they are text, never regions
+_MARKERS = re.compile(
+    r"(BEGIN|END) (SOLUTION|HIDDEN TESTS)|=== (BEGIN|END) MARK SCHEME ===", flags=re.IGNORECASE
+)
 # module names a test cell imports; a submitted file by that name would shadow it
 _SHADOWED = {"numpy", "nnkit", "math", "sklearn", "scipy", "matplotlib", "IPython"}
 _TEST_MODULE_NAMES = {"np", "numpy", "grading", "nnkit", "math", "builtins", "sys"}
@@ -80,39 +121,135 @@ class Prepared:
     issues: list[Issue] = field(default_factory=list)
 
 
-def _read_notebook(path: Path) -> tuple[nbformat.NotebookNode | None, str]:
-    """The notebook at ``path``, or None and the reason it cannot be graded."""
-    raw = path.read_bytes()
+def _read_notebook(path: Path) -> tuple[nbformat.NotebookNode | None, bytes, str]:
+    """The notebook at ``path`` and its bytes, or None and the reason it cannot be graded."""
+    try:
+        raw = read_regular(path, MAX_NOTEBOOK_BYTES)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return None, b"", f"{path.name} is a symbolic link; it is not followed"
+        return None, b"", f"{path.name} cannot be read as a file ({exc.strerror or exc})"
     if not raw.strip():
-        return None, f"{path.name} is empty ({len(raw)} bytes)"
+        return None, raw, f"{path.name} is empty ({len(raw)} bytes)"
     try:
         data = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        return None, f"{path.name} is not valid JSON ({exc}); it cannot be opened as a notebook"
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError, nesting
+        text = str(exc)[:200] or type(exc).__name__
+        return None, raw, f"{path.name} is not valid JSON ({text}); it is not a notebook"
     if not isinstance(data, dict) or "cells" not in data:
-        return None, f"{path.name} is JSON but not a notebook (no cells)"
+        return None, raw, f"{path.name} is JSON but not a notebook (no cells)"
     try:
         nb = nbformat.reads(raw.decode("utf-8"), as_version=4)
         nbformat.validate(nb)
     except Exception as exc:  # nbformat raises several kinds for a broken notebook
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        return None, f"{path.name} is not a valid notebook ({first[:200]})"
-    return nb, ""
+        return None, raw, f"{path.name} is not a valid notebook ({first[:200]})"
+    return nb, raw, ""
 
 
-def _candidates(folder: Path, expected: set[str]) -> list[Path]:
-    return sorted(
-        p for p in folder.rglob("*.ipynb") if _CHECKPOINTS not in p.parts and p.name not in expected
-    )
+def _nbgrader_meta(cell) -> dict:
+    """A cell's ``nbgrader`` metadata, or {} when it has none or it is not an object."""
+    meta = cell.get("metadata", {})
+    meta = meta.get("nbgrader", {}) if isinstance(meta, dict) else {}
+    return meta if isinstance(meta, dict) else {}
 
 
 def _grade_cells(nb: nbformat.NotebookNode) -> dict[str, nbformat.NotebookNode]:
     cells = {}
     for cell in nb.cells:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        if meta.get("grade_id"):
-            cells[meta["grade_id"]] = cell
+        grade_id = _nbgrader_meta(cell).get("grade_id")
+        if grade_id and isinstance(grade_id, str):
+            cells[grade_id] = cell
     return cells
+
+
+def _metadata_problem(cell, release_ids: set[str] | None) -> str:
+    """Why nbgrader would reject this cell's ``nbgrader`` metadata, or "" when it would not."""
+    from nbgrader.nbgraderformat import MetadataValidator
+
+    meta = cell.metadata["nbgrader"]
+    if not isinstance(meta, dict):
+        return f"its nbgrader metadata is {type(meta).__name__}, not an object"
+    grade_id = meta.get("grade_id")
+    if "grade_id" in meta and not isinstance(grade_id, str):
+        return f"its grade_id is {type(grade_id).__name__}, not a string"
+    try:
+        probe = copy.deepcopy(cell)
+        validator = MetadataValidator()
+        validator.validate_cell(validator.upgrade_cell_metadata(probe))
+    except Exception as exc:  # ValidationError, jsonschema's, or a KeyError of a bad upgrade
+        text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return f"nbgrader rejects its metadata ({text[:160]})"
+    graded = meta.get("grade") or meta.get("solution") or meta.get("locked") or meta.get("task")
+    if release_ids is not None and graded and grade_id not in release_ids:
+        return f"grade_id {grade_id!r} is not a cell of the assignment"
+    return ""
+
+
+def normalise_metadata(
+    nb: nbformat.NotebookNode, release: nbformat.NotebookNode | None, notebook: str
+) -> list[Issue]:
+    """Repair, in place, every cell metadata nbgrader would stop on; one issue per cell.
+
+    A cell whose ``grade_id`` names a release cell gets the release's metadata
+    back (nbgrader then restores a locked cell's source as usual); any other
+    loses its ``nbgrader`` metadata and is graded as an ordinary cell.
+    """
+    originals = _grade_cells(release) if release is not None else {}
+    release_ids = set(originals) if release is not None else None
+    issues = []
+    for index, cell in enumerate(nb.cells):
+        if "nbgrader" not in cell.metadata:
+            continue
+        problem = _metadata_problem(cell, release_ids)
+        if not problem:
+            continue
+        grade_id = _nbgrader_meta(cell).get("grade_id")
+        where = f"cell {index}"
+        if isinstance(grade_id, str) and grade_id in originals:
+            cell.metadata["nbgrader"] = copy.deepcopy(originals[grade_id].metadata["nbgrader"])
+            action = "the release's metadata put back"
+            where = grade_id
+        else:
+            del cell.metadata["nbgrader"]
+            action = "graded as an ordinary cell"
+        issues.append(Issue("metadata", f"{problem}; {action}", notebook, where))
+    return issues
+
+
+def marker_issues(nb: nbformat.NotebookNode, notebook: str) -> list[Issue]:
+    """nbgrader's region markers in cells the student wrote (listed, never acted on)."""
+    issues = []
+    for index, cell in enumerate(nb.cells):
+        meta = _nbgrader_meta(cell)
+        if meta.get("locked") or (meta.get("grade") and not meta.get("solution")):
+            continue  # nbgrader puts the instructor's version back
+        found = list(dict.fromkeys(m.group(0) for m in _MARKERS.finditer(cell.source)))
+        if found:
+            where = meta.get("grade_id") or f"cell {index}"
+            text = (
+                f"{cell.cell_type} cell holds nbgrader's marker(s) {', '.join(found[:4])}: "
+                "kept as the student's text"
+            )
+            issues.append(Issue("markers", text, notebook, where))
+    return issues
+
+
+def active_content_issues(nb: nbformat.NotebookNode, notebook: str) -> list[Issue]:
+    """Markdown and raw cells with HTML that would run in a page (the pages clean it)."""
+    issues = []
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type == "code" or _nbgrader_meta(cell).get("locked"):
+            continue
+        found = list(dict.fromkeys(m.group(0).strip() for m in _ACTIVE_HTML.finditer(cell.source)))
+        if found:
+            where = _nbgrader_meta(cell).get("grade_id") or f"cell {index}"
+            text = (
+                f"{cell.cell_type} cell holds HTML that would run in a page "
+                f"({', '.join(found[:4])}); feedback and formgrader show it cleaned"
+            )
+            issues.append(Issue("active-content", text, notebook, where))
+    return issues
 
 
 def locked_cell_issues(
@@ -122,7 +259,7 @@ def locked_cell_issues(
     issues = []
     mine = _grade_cells(submitted)
     for grade_id, original in _grade_cells(release).items():
-        meta = original.metadata["nbgrader"]
+        meta = _nbgrader_meta(original)
         if not meta.get("locked"):
             continue
         cell = mine.get(grade_id)
@@ -130,7 +267,7 @@ def locked_cell_issues(
             text = "locked cell deleted; nbgrader restored it"
             issues.append(Issue("locked-cell", text, notebook, grade_id))
             continue
-        theirs = cell.metadata.get("nbgrader", {})
+        theirs = _nbgrader_meta(cell)
         if cell.source.strip() != original.source.strip():
             issues.append(
                 Issue("locked-cell", "locked cell edited; nbgrader restored it", notebook, grade_id)
@@ -212,7 +349,7 @@ def code_issues(nb: nbformat.NotebookNode, notebook: str) -> list[Issue]:
     for index, cell in enumerate(nb.cells):
         if cell.cell_type != "code":
             continue
-        meta = cell.metadata.get("nbgrader", {})
+        meta = _nbgrader_meta(cell)
         if meta.get("locked"):
             continue  # nbgrader replaces locked cells with the instructor's version
         notes = scan_source(cell.source)
@@ -222,35 +359,77 @@ def code_issues(nb: nbformat.NotebookNode, notebook: str) -> list[Issue]:
     return issues
 
 
-def _copy_extras(src: Path, dest: Path, notebooks: set[Path]) -> list[Issue]:
+def _shown(names: list[str], count: int = 8) -> str:
+    more = f" and {len(names) - count} more" if len(names) > count else ""
+    return ", ".join(printable(n) for n in names[:count]) + more
+
+
+def _copy_extras(src: Path, dest: Path, files: list[Path], notebooks: set[Path]) -> list[Issue]:
     issues = []
-    extras = []
-    for path in sorted(src.rglob("*")):
+    extras, skipped = [], []
+    packages = set()
+    for path in files:
         rel = path.relative_to(src)
-        if path in notebooks or _CHECKPOINTS in rel.parts or path.is_symlink():
+        if path in notebooks:
             continue
-        if path.is_dir():
-            if rel.name in _SHADOWED and (path / "__init__.py").exists():
-                issues.append(
-                    Issue("extra-files", f"package {rel}/ could shadow the module {rel.name}")
-                )
+        if len(rel.parts) > 1 and rel.parts[0] in _SHADOWED:
+            packages.add(rel.parts[0])
+        if served_as_web_page(rel):
+            skipped.append(str(rel))
             continue
-        target = dest / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(path, target)
+        try:
+            write(dest / rel, read_regular(path, MAX_NOTEBOOK_BYTES))
+        except OSError as exc:
+            issues.append(Issue("extra-files", f"{rel} not copied ({exc.strerror or exc})"))
+            continue
         if rel.name == "timestamp.txt" and len(rel.parts) == 1:
             continue
         extras.append(str(rel))
         if rel.suffix == ".py" and rel.stem in _SHADOWED:
             issues.append(Issue("extra-files", f"{rel} could shadow the module {rel.stem}"))
+    for name in sorted(packages):
+        if (dest / name / "__init__.py").exists():
+            issues.append(Issue("extra-files", f"package {name}/ could shadow the module {name}"))
     if extras:
-        shown = ", ".join(extras[:8]) + (f" and {len(extras) - 8} more" if len(extras) > 8 else "")
-        issues.append(Issue("extra-files", f"extra files in the submission: {shown}"))
+        issues.append(Issue("extra-files", f"extra files in the submission: {_shown(extras)}"))
+    if skipped:
+        text = (
+            f"not copied for grading: {_shown(skipped)} (a web page or SVG that formgrader "
+            "would serve from the instructor's Jupyter server)"
+        )
+        issues.append(Issue("extra-files", text))
     return issues
+
+
+def _prepare_notebook(
+    path: Path, dest: Path, name: str, release: Path | None, result: Prepared
+) -> None:
+    nb, raw, problem = _read_notebook(path)
+    if nb is None:
+        kind = "symlink" if "symbolic link" in problem else "invalid-notebook"
+        result.issues.append(Issue(kind, problem, name))
+        return
+    release_nb = None
+    release_file = release / f"{name}.ipynb" if release else None
+    if release_file is not None and release_file.is_file():
+        release_nb = nbformat.read(release_file, as_version=4)
+    repairs = normalise_metadata(nb, release_nb, name)
+    # unchanged notebooks are copied byte for byte, as stock nbgrader reads them
+    write(dest / f"{name}.ipynb", nbformat.writes(nb).encode() if repairs else raw)
+    result.gradable.append(name)
+    result.issues += repairs
+    if release_nb is not None:
+        result.issues += locked_cell_issues(nb, release_nb, name)
+    result.issues += marker_issues(nb, name)
+    result.issues += active_content_issues(nb, name)
+    result.issues += code_issues(nb, name)
 
 
 def prepare(src: Path, dest: Path, notebooks: list[str], release: Path | None) -> Prepared:
     """Copy submission ``src`` to ``dest`` for grading, checking it on the way.
+
+    Total: whatever ``src`` holds, this returns; a notebook it cannot check is
+    left out (``not gradable`` when none is left) with the reason as an issue.
 
     Parameters
     ----------
@@ -270,35 +449,58 @@ def prepare(src: Path, dest: Path, notebooks: list[str], release: Path | None) -
     """
     result = Prepared()
     dest.mkdir(parents=True, exist_ok=True)
+    first = notebooks[0] if notebooks else ""
+    for folder in (src, src.parent):
+        if folder.is_symlink():
+            text = f"the submission folder {folder.name} is a symbolic link; it is not followed"
+            result.issues.append(Issue("symlink", text, first))
+            return result
+    if not src.is_dir():
+        result.issues.append(Issue("missing-notebook", "the submission is not a folder", first))
+        return result
+    try:
+        files, refused, truncated = walk(src)
+    except Exception as exc:  # an unreadable tree is the student's problem, not the batch's
+        result.issues.append(Issue("invalid-notebook", f"submission unreadable: {exc}", first))
+        return result
+    if truncated:
+        text = f"more than {MAX_ENTRIES} files and folders; the rest were not looked at"
+        result.issues.append(Issue("extra-files", text, first))
     expected = {f"{name}.ipynb" for name in notebooks}
-    spare = _candidates(src, expected) if src.is_dir() else []
+    refused_names = {rel for _, rel, _ in refused}
+    spare = [p for p in files if p.suffix == ".ipynb" and p.name not in expected]
     used: set[Path] = set()
     for name in notebooks:
         filename = f"{name}.ipynb"
         path = src / filename
-        if not path.is_file():
+        if filename in refused_names:
+            kind, reason = next((k, r) for k, rel, r in refused if rel == filename)
+            result.issues.append(Issue(kind, f"{reason}: not gradable", name))
+            continue
+        if path not in files:
             if len(spare) == 1 and len(notebooks) == 1:
                 path = spare[0]
-                result.issues.append(
-                    Issue("renamed", f"graded {path.relative_to(src)} as {filename}", name)
-                )
+                text = f"graded {printable(str(path.relative_to(src)))} as {filename}"
+                result.issues.append(Issue("renamed", text, name))
             else:
-                found = ", ".join(str(p.relative_to(src)) for p in spare) or "no notebook"
+                found = _shown([str(p.relative_to(src)) for p in spare]) or "no notebook"
                 text = f"{filename} was not submitted (found: {found})"
                 result.issues.append(Issue("missing-notebook", text, name))
                 continue
         used.add(path)
-        nb, problem = _read_notebook(path)
-        if nb is None:
-            result.issues.append(Issue("invalid-notebook", problem, name))
-            continue
-        result.gradable.append(name)
-        shutil.copy2(path, dest / filename)
-        release_nb = release / filename if release else None
-        if release_nb is not None and release_nb.is_file():
-            original = nbformat.read(release_nb, as_version=4)
-            result.issues += locked_cell_issues(nb, original, name)
-        result.issues += code_issues(nb, name)
-    if src.is_dir():
-        result.issues += _copy_extras(src, dest, used | {src / e for e in expected})
+        try:
+            _prepare_notebook(path, dest, name, release, result)
+        except Exception as exc:  # a notebook we cannot check is not graded, and says why
+            (dest / filename).unlink(missing_ok=True)
+            if name in result.gradable:
+                result.gradable.remove(name)
+            text = f"{filename} could not be checked ({type(exc).__name__}: {str(exc)[:200]})"
+            result.issues.append(Issue("invalid-notebook", text, name))
+    for kind, rel, reason in refused:
+        if rel not in expected:
+            result.issues.append(Issue(kind, f"skipped: {reason}"))
+    try:
+        result.issues += _copy_extras(src, dest, files, used | {src / e for e in expected})
+    except Exception as exc:  # extras are a courtesy; grading goes on without them
+        result.issues.append(Issue("extra-files", f"extra files not copied: {exc}"))
     return result

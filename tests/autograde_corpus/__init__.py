@@ -17,7 +17,7 @@ import nbformat
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = {"ps1_forward": "forward", "ps2_backward": "backward", "ps3_training": "training"}
-_MARKER = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n", flags=re.MULTILINE)
+_MARKER = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*(\n|\Z)", flags=re.MULTILINE)
 
 
 def _meta(cell) -> dict:

@@ -320,6 +320,108 @@ for thing in gc.get_objects():  # strings are not tracked: look inside the conta
 list(os.walk("/srv"))  # and a look outside, which the audit reports
 print(f"SNOOPED objects={objects} leaks={sorted(set(leaks))}")
 """
+# Every way a submission could script a page that shows it (item 5 of issue 14). Each vector
+# that runs sets window.__pwned and logs PWNED; alert() would open a dialog. JavaScript's
+# backquotes keep the payload clear of Python's and HTML's quotes.
+_PWN = "window.__pwned = `{0}`; console.log(`PWNED {0}`); alert(`PWNED`)"
+XSS_OUTPUTS = f"""\
+import ipywidgets
+from IPython.display import HTML, SVG, Javascript, Markdown, display
+
+display(HTML("<script>{_PWN.format("script")}</script>"))
+display(HTML('<img src="nothing.png" onerror="{_PWN.format("onerror")}">'))
+display(HTML('<a class="pwn-link" href="javascript:{_PWN.format("link")}">click me</a>'))
+display(HTML('<svg onload="{_PWN.format("svg")}"><script>{_PWN.format("svgs")}</script></svg>'))
+display(HTML('<iframe srcdoc="<script>parent.__pwned = 1</script>"></iframe>'))
+display(HTML('<form action="javascript:alert(1)"><button class="pwn-button">go</button></form>'))
+display(HTML("<b>isolated</b><script>{_PWN.format("isolated")}</script>"),
+        metadata={{"isolated": True}})
+display(SVG('<svg xmlns="http://www.w3.org/2000/svg" onload="{_PWN.format("svgimg")}">'
+            '<script>{_PWN.format("svgimg")}</script></svg>'))
+display(Javascript("{_PWN.format("javascript")}"))
+display(Markdown('<img src="x" onerror="{_PWN.format("mdoutput")}">'))
+display(ipywidgets.HTML('<img src="x" onerror="{_PWN.format("widget")}">'))
+print("<script>alert('PWNED print')</script>")
+"""
+XSS_MARKDOWN = f"""\
+An answer with raw HTML in it.
+
+<img src="x" onerror="{_PWN.format("markdown")}">
+<script>{_PWN.format("mdscript")}</script>
+<iframe src="javascript:parent.__pwned = `iframe`"></iframe>
+<svg><foreignObject><img src="x" onerror="{_PWN.format("fo")}"></foreignObject></svg>
+
+[click me too](javascript:window.__pwned=`mdlink`) and <javascript:alert(`PWNED`)>
+"""
+# A note an innocent student could write; stock generate_feedback stops on it.
+MARKER_NOTES = "My notes: the tests are between\n\n### BEGIN HIDDEN TESTS\n\nand nothing else."
+MARKER_CODE = "# ### BEGIN SOLUTION\n# ### END HIDDEN TESTS\nx = 1\n"
+
+
+def xss(course: Path) -> nbformat.NotebookNode:
+    """A correct ps1 that also tries every way to run script in the pages that show it."""
+    nb = insert_after(correct(PS1, course), "test_sigmoid", XSS_OUTPUTS)
+    from . import index_of
+
+    nb.cells.insert(index_of(nb, "test_sigmoid") + 2, nbformat.v4.new_markdown_cell(XSS_MARKDOWN))
+    return nb
+
+
+def _markers(course: Path) -> nbformat.NotebookNode:
+    nb = insert_after(correct(PS1, course), "test_sigmoid", MARKER_CODE)
+    nb.cells.append(nbformat.v4.new_markdown_cell(MARKER_NOTES))
+    nb.cells.append(nbformat.v4.new_raw_cell("### END SOLUTION"))
+    return nb
+
+
+def _metadata(value_of: Callable[[nbformat.NotebookNode], None]):
+    """A correct ps1 whose cells' nbgrader metadata ``value_of`` breaks."""
+
+    def make(course):
+        nb = correct(PS1, course)
+        value_of(nb)
+        return nb
+
+    return notebook(PS1, make)
+
+
+def _string_metadata(nb: nbformat.NotebookNode) -> None:
+    nb.cells.append(nbformat.v4.new_markdown_cell("a note"))
+    nb.cells[-1].metadata["nbgrader"] = "x"
+
+
+def _list_grade_id(nb: nbformat.NotebookNode) -> None:
+    from . import index_of
+
+    nb.cells[index_of(nb, "test_relu")].metadata["nbgrader"]["grade_id"] = ["test_relu"]
+
+
+def _own_grade_cell(nb: nbformat.NotebookNode) -> None:
+    nb.cells.append(nbformat.v4.new_code_cell("assert True"))
+    meta = {"grade": True, "grade_id": "bonus", "points": 50, "solution": False, "locked": True}
+    nb.cells[-1].metadata["nbgrader"] = {**meta, "schema_version": 3}
+
+
+def _symlinks(targets: dict[str, str], notebook: bool = False):
+    """A build function whose files are symbolic links (name -> target), and a correct
+    notebook when ``notebook`` is set."""
+
+    def build(course: Path) -> dict[str, bytes | Symlink]:
+        out: dict[str, bytes | Symlink] = {}
+        if notebook:
+            out[NB[PS1]] = dumps(correct(PS1, course))
+        for name, target in targets.items():
+            out[name] = Symlink(target.format(course=course))
+        return out
+
+    return build
+
+
+@dataclass(frozen=True)
+class Symlink:
+    """A symbolic link in a submission (a tar, unzip or rsync -a keeps them)."""
+
+    target: str
 
 
 def _raw(files: dict[str, bytes]):
@@ -488,6 +590,24 @@ def cases(network_port: int) -> list[Case]:
              "prints the environment of every process in the sandbox"),
         Case("snooper", PS1, _inserted_after("test_cross_entropy", SNOOPER), full(PS1),
              {"audit"}, what="searches files and memory for the answer key"),
+        # a batch no submission can break (issue 14)
+        Case("metadata_string", PS1, _metadata(_string_metadata), full(PS1), {"metadata"},
+             what="a cell whose nbgrader metadata is a string"),
+        Case("metadata_list_id", PS1, _metadata(_list_grade_id), full(PS1),
+             {"metadata", "locked-cell"}, what="a test cell whose grade_id is a list"),
+        Case("metadata_own_cell", PS1, _metadata(_own_grade_cell), full(PS1), {"metadata"},
+             what="a 50-point test cell of the student's own"),
+        Case("markers", PS1, notebook(PS1, _markers), full(PS1), {"markers"},
+             what="BEGIN HIDDEN TESTS in a markdown note, solution markers in code and raw cells"),
+        Case("xss", PS1, notebook(PS1, xss), full(PS1), {"active-content"},
+             what="scripts, handlers, javascript: links, SVG, widgets in outputs and Markdown"),
+        Case("symlink_solutions", PS1,
+             _symlinks({NB[PS1]: "{course}/solutions/ps1_forward/forward.ipynb"}), zero,
+             {"symlink"}, "not gradable", "the notebook is a symlink to the solutions"),
+        Case("symlink_other", PS1, _symlinks({NB[PS1]: "../../good_a/ps1_forward/forward.ipynb"}),
+             zero, {"symlink"}, "not gradable", "the notebook is a symlink to another student's"),
+        Case("symlink_extra", PS1, _symlinks({"passwd.txt": "/etc/passwd"}, notebook=True),
+             full(PS1), {"symlink"}, what="an extra file links to /etc/passwd: skipped"),
     ]  # fmt: skip
 
 
