@@ -52,7 +52,7 @@ from pathlib import Path
 
 from .records import Event, Status, SubmissionRecord, Verdict, dump, load
 from .report import write_report
-from .submissions import Issue, prepare
+from .submissions import prepare
 
 log = logging.getLogger("nnkit.autograde")
 
@@ -339,10 +339,9 @@ def _intake(course: Course, job: Job, shard_root: Path, notebooks: list[str]) ->
         record.reason = f"the submission could not be read ({type(exc).__name__}: {exc})"
         record.events.append(Event("invalid-notebook", record.reason))
         return record, []
-    for issue in prepared.issues:
-        record.events.append(
-            Event(issue.kind, issue.detail, issue.notebook or notebooks[0], issue.cell)
-        )
+    for event in prepared.issues:
+        event.notebook = event.notebook or notebooks[0]
+        record.events.append(event)
     if not prepared.gradable:  # nbgrader would skip the student: nothing to run
         shutil.rmtree(dest, ignore_errors=True)
         record.status = Status.NOT_GRADABLE
@@ -562,7 +561,6 @@ def _lines(path: Path) -> int:
 
 __all__ = [
     "Course",
-    "Issue",
     "Job",
     "Options",
     "grade",

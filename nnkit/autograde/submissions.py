@@ -58,6 +58,7 @@ from .files import (
     walk,
     write,
 )
+from .records import Event
 
 # a notebook is text and answers; outputs are cleared before grading anyway
 MAX_NOTEBOOK_BYTES = 64 * 1024**2
@@ -101,24 +102,11 @@ _RISKY_IMPORTS = {
 
 
 @dataclass
-class Issue:
-    """Something the report should mention; ``kind`` groups them (see report.KINDS)."""
-
-    kind: str
-    detail: str
-    notebook: str = ""
-    cell: str = ""
-
-    def as_dict(self) -> dict:
-        return {"kind": self.kind, "cell": self.cell, "detail": self.detail}
-
-
-@dataclass
 class Prepared:
     """Outcome of :func:`prepare`: which notebooks can run, and what was found."""
 
     gradable: list[str] = field(default_factory=list)
-    issues: list[Issue] = field(default_factory=list)
+    issues: list[Event] = field(default_factory=list)
 
 
 def _read_notebook(path: Path) -> tuple[nbformat.NotebookNode | None, bytes, str]:
@@ -188,7 +176,7 @@ def _metadata_problem(cell, release_ids: set[str] | None) -> str:
 
 def normalise_metadata(
     nb: nbformat.NotebookNode, release: nbformat.NotebookNode | None, notebook: str
-) -> list[Issue]:
+) -> list[Event]:
     """Repair, in place, every cell metadata nbgrader would stop on; one issue per cell.
 
     A cell whose ``grade_id`` names a release cell gets the release's metadata
@@ -213,11 +201,11 @@ def normalise_metadata(
         else:
             del cell.metadata["nbgrader"]
             action = "graded as an ordinary cell"
-        issues.append(Issue("metadata", f"{problem}; {action}", notebook, where))
+        issues.append(Event("metadata", f"{problem}; {action}", notebook, where))
     return issues
 
 
-def marker_issues(nb: nbformat.NotebookNode, notebook: str) -> list[Issue]:
+def marker_issues(nb: nbformat.NotebookNode, notebook: str) -> list[Event]:
     """nbgrader's region markers in cells the student wrote (listed, never acted on)."""
     issues = []
     for index, cell in enumerate(nb.cells):
@@ -231,11 +219,11 @@ def marker_issues(nb: nbformat.NotebookNode, notebook: str) -> list[Issue]:
                 f"{cell.cell_type} cell holds nbgrader's marker(s) {', '.join(found[:4])}: "
                 "kept as the student's text"
             )
-            issues.append(Issue("markers", text, notebook, where))
+            issues.append(Event("markers", text, notebook, where))
     return issues
 
 
-def active_content_issues(nb: nbformat.NotebookNode, notebook: str) -> list[Issue]:
+def active_content_issues(nb: nbformat.NotebookNode, notebook: str) -> list[Event]:
     """Markdown and raw cells with HTML that would run in a page (the pages clean it)."""
     issues = []
     for index, cell in enumerate(nb.cells):
@@ -248,13 +236,13 @@ def active_content_issues(nb: nbformat.NotebookNode, notebook: str) -> list[Issu
                 f"{cell.cell_type} cell holds HTML that would run in a page "
                 f"({', '.join(found[:4])}); feedback and formgrader show it cleaned"
             )
-            issues.append(Issue("active-content", text, notebook, where))
+            issues.append(Event("active-content", text, notebook, where))
     return issues
 
 
 def locked_cell_issues(
     submitted: nbformat.NotebookNode, release: nbformat.NotebookNode, notebook: str
-) -> list[Issue]:
+) -> list[Event]:
     """Locked cells of the release that the submission edited, deleted or re-pointed."""
     issues = []
     mine = _grade_cells(submitted)
@@ -265,16 +253,16 @@ def locked_cell_issues(
         cell = mine.get(grade_id)
         if cell is None:
             text = "locked cell deleted; nbgrader restored it"
-            issues.append(Issue("locked-cell", text, notebook, grade_id))
+            issues.append(Event("locked-cell", text, notebook, grade_id))
             continue
         theirs = _nbgrader_meta(cell)
         if cell.source.strip() != original.source.strip():
             issues.append(
-                Issue("locked-cell", "locked cell edited; nbgrader restored it", notebook, grade_id)
+                Event("locked-cell", "locked cell edited; nbgrader restored it", notebook, grade_id)
             )
         if meta.get("grade") and theirs.get("points") != meta.get("points"):
             issues.append(
-                Issue(
+                Event(
                     "locked-cell",
                     f"points changed from {meta.get('points')} to {theirs.get('points')}; "
                     "nbgrader restored them",
@@ -343,7 +331,7 @@ def scan_source(source: str) -> list[str]:
     return list(dict.fromkeys(notes))
 
 
-def code_issues(nb: nbformat.NotebookNode, notebook: str) -> list[Issue]:
+def code_issues(nb: nbformat.NotebookNode, notebook: str) -> list[Event]:
     """Static notes on the notebook's answer cells (see :func:`scan_source`)."""
     issues = []
     for index, cell in enumerate(nb.cells):
@@ -355,7 +343,7 @@ def code_issues(nb: nbformat.NotebookNode, notebook: str) -> list[Issue]:
         notes = scan_source(cell.source)
         if notes:
             where = meta.get("grade_id") or f"cell {index}"
-            issues.append(Issue("suspicious-code", "; ".join(notes), notebook, where))
+            issues.append(Event("suspicious-code", "; ".join(notes), notebook, where))
     return issues
 
 
@@ -364,7 +352,7 @@ def _shown(names: list[str], count: int = 8) -> str:
     return ", ".join(printable(n) for n in names[:count]) + more
 
 
-def _copy_extras(src: Path, dest: Path, files: list[Path], notebooks: set[Path]) -> list[Issue]:
+def _copy_extras(src: Path, dest: Path, files: list[Path], notebooks: set[Path]) -> list[Event]:
     issues = []
     extras, skipped = [], []
     packages = set()
@@ -380,24 +368,24 @@ def _copy_extras(src: Path, dest: Path, files: list[Path], notebooks: set[Path])
         try:
             write(dest / rel, read_regular(path, MAX_NOTEBOOK_BYTES))
         except OSError as exc:
-            issues.append(Issue("extra-files", f"{rel} not copied ({exc.strerror or exc})"))
+            issues.append(Event("extra-files", f"{rel} not copied ({exc.strerror or exc})"))
             continue
         if rel.name == "timestamp.txt" and len(rel.parts) == 1:
             continue
         extras.append(str(rel))
         if rel.suffix == ".py" and rel.stem in _SHADOWED:
-            issues.append(Issue("extra-files", f"{rel} could shadow the module {rel.stem}"))
+            issues.append(Event("extra-files", f"{rel} could shadow the module {rel.stem}"))
     for name in sorted(packages):
         if (dest / name / "__init__.py").exists():
-            issues.append(Issue("extra-files", f"package {name}/ could shadow the module {name}"))
+            issues.append(Event("extra-files", f"package {name}/ could shadow the module {name}"))
     if extras:
-        issues.append(Issue("extra-files", f"extra files in the submission: {_shown(extras)}"))
+        issues.append(Event("extra-files", f"extra files in the submission: {_shown(extras)}"))
     if skipped:
         text = (
             f"not copied for grading: {_shown(skipped)} (a web page or SVG that formgrader "
             "would serve from the instructor's Jupyter server)"
         )
-        issues.append(Issue("extra-files", text))
+        issues.append(Event("extra-files", text))
     return issues
 
 
@@ -407,7 +395,7 @@ def _prepare_notebook(
     nb, raw, problem = _read_notebook(path)
     if nb is None:
         kind = "symlink" if "symbolic link" in problem else "invalid-notebook"
-        result.issues.append(Issue(kind, problem, name))
+        result.issues.append(Event(kind, problem, name))
         return
     release_nb = None
     release_file = release / f"{name}.ipynb" if release else None
@@ -453,19 +441,19 @@ def prepare(src: Path, dest: Path, notebooks: list[str], release: Path | None) -
     for folder in (src, src.parent):
         if folder.is_symlink():
             text = f"the submission folder {folder.name} is a symbolic link; it is not followed"
-            result.issues.append(Issue("symlink", text, first))
+            result.issues.append(Event("symlink", text, first))
             return result
     if not src.is_dir():
-        result.issues.append(Issue("missing-notebook", "the submission is not a folder", first))
+        result.issues.append(Event("missing-notebook", "the submission is not a folder", first))
         return result
     try:
         files, refused, truncated = walk(src)
     except Exception as exc:  # an unreadable tree is the student's problem, not the batch's
-        result.issues.append(Issue("invalid-notebook", f"submission unreadable: {exc}", first))
+        result.issues.append(Event("invalid-notebook", f"submission unreadable: {exc}", first))
         return result
     if truncated:
         text = f"more than {MAX_ENTRIES} files and folders; the rest were not looked at"
-        result.issues.append(Issue("extra-files", text, first))
+        result.issues.append(Event("extra-files", text, first))
     expected = {f"{name}.ipynb" for name in notebooks}
     refused_names = {rel for _, rel, _ in refused}
     spare = [p for p in files if p.suffix == ".ipynb" and p.name not in expected]
@@ -475,17 +463,17 @@ def prepare(src: Path, dest: Path, notebooks: list[str], release: Path | None) -
         path = src / filename
         if filename in refused_names:
             kind, reason = next((k, r) for k, rel, r in refused if rel == filename)
-            result.issues.append(Issue(kind, f"{reason}: not gradable", name))
+            result.issues.append(Event(kind, f"{reason}: not gradable", name))
             continue
         if path not in files:
             if len(spare) == 1 and len(notebooks) == 1:
                 path = spare[0]
                 text = f"graded {printable(str(path.relative_to(src)))} as {filename}"
-                result.issues.append(Issue("renamed", text, name))
+                result.issues.append(Event("renamed", text, name))
             else:
                 found = _shown([str(p.relative_to(src)) for p in spare]) or "no notebook"
                 text = f"{filename} was not submitted (found: {found})"
-                result.issues.append(Issue("missing-notebook", text, name))
+                result.issues.append(Event("missing-notebook", text, name))
                 continue
         used.add(path)
         try:
@@ -495,12 +483,12 @@ def prepare(src: Path, dest: Path, notebooks: list[str], release: Path | None) -
             if name in result.gradable:
                 result.gradable.remove(name)
             text = f"{filename} could not be checked ({type(exc).__name__}: {str(exc)[:200]})"
-            result.issues.append(Issue("invalid-notebook", text, name))
+            result.issues.append(Event("invalid-notebook", text, name))
     for kind, rel, reason in refused:
         if rel not in expected:
-            result.issues.append(Issue(kind, f"skipped: {reason}"))
+            result.issues.append(Event(kind, f"skipped: {reason}"))
     try:
         result.issues += _copy_extras(src, dest, files, used | {src / e for e in expected})
     except Exception as exc:  # extras are a courtesy; grading goes on without them
-        result.issues.append(Issue("extra-files", f"extra files not copied: {exc}"))
+        result.issues.append(Event("extra-files", f"extra files not copied: {exc}"))
     return result
