@@ -8,6 +8,7 @@
 #   make grade      autograde submitted/<student>/<assignment>/, then write feedback/ and grades.csv
 #                   (in parallel and sandboxed: WORKERS=4 sets the workers, default one per core)
 #   make validate   run the instructor's solutions/ through nbgrader's validator; fails if a test fails
+#   make hub        (root) the course JupyterHub for a class: hub/jupyterhub_config.py, docs/instructors.md
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
@@ -16,7 +17,7 @@ STAMP  := $(VENV)/.installed
 ARGS   ?=
 PYTEST_ARGS ?=
 
-.PHONY: lab test lint bench clean exercises grade validate
+.PHONY: lab test lint bench clean exercises grade validate hub hub-proxy
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,7 +38,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check nnkit tests benchmarks
 	$(BIN)/ruff format --check nnkit tests benchmarks
 
-test: lint
+test: lint hub-proxy
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: $(STAMP)
@@ -64,6 +65,22 @@ grade: exercises
 # `nbgrader validate` exits 0 even when a test fails; this exits 1.
 validate: $(STAMP)
 	$(BIN)/python -m nnkit.grading validate solutions/*/*.ipynb
+
+# The course hub's proxy, configurable-http-proxy from npm, pinned by hub/package-lock.json
+# into hub/node_modules (tests/test_hub.py needs it too, hence `test: hub-proxy`).
+hub-proxy: hub/node_modules/.installed
+
+hub/node_modules/.installed: hub/package.json hub/package-lock.json
+	cd hub && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# The course JupyterHub, run as root (it starts each person's server as that Unix user).
+# Settings come from NNKIT_* variables (hub/jupyterhub_config.py lists them); the exchange
+# directory is created world-writable and sticky, as nbgrader's exchange needs.
+HUB_EXCHANGE ?= /srv/nbgrader/exchange
+hub: $(STAMP) hub-proxy
+	install -d -m 1777 $(HUB_EXCHANGE)
+	NNKIT_EXCHANGE=$(HUB_EXCHANGE) $(BIN)/jupyterhub -f hub/jupyterhub_config.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis .ruff_cache
