@@ -1,4 +1,4 @@
-"""JupyterHub for the course on one Linux machine (``make hub``; docs/instructors.md, "Running a class").
+"""The course JupyterHub on one Linux machine: `make hub`; docs/instructors.md, "Running a class".
 
 Every student and instructor is a real Unix account: the hub (run as root) checks passwords
 with PAM and starts each person's JupyterLab as that account with JupyterHub's

@@ -70,7 +70,8 @@ def sync_lectures(source: Path, home: Path, folder: str = "lectures") -> dict[st
 
 
 def main() -> None:
-    source = Path(os.environ.get("NNKIT_LECTURES", Path(__file__).resolve().parents[1] / "lectures"))
+    default = Path(__file__).resolve().parents[1] / "lectures"
+    source = Path(os.environ.get("NNKIT_LECTURES", default))
     if source.is_dir():
         try:
             for name, action in sync_lectures(source, Path.home()).items():
