@@ -16,13 +16,19 @@ import contextlib
 import copy
 import csv
 import io
+import json
 import os
 import pwd
 import secrets
 import shutil
+import signal
+import stat
 import subprocess
 import sys
 import tempfile
+import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -308,3 +314,458 @@ def test_two_merges_at_once_keep_every_grade_in_postgres(postgres, scratch):
     assert rows[0]["Student"].strip() == "Points Possible" and rows[0][ASSIGNMENT] == "14"
     assert {r["SIS Login ID"]: float(r[ASSIGNMENT]) for r in rows[1:]} == expected
     assert all(r["status"] for r in rows[1:])
+
+
+# ----------------------------------------------------------------------------- the hub
+
+INSTRUCTOR = "nkt-teach"
+STUDENT_A, STUDENT_B, STUDENT_C = "nkt-ada", "nkt-ben", "nkt-cy"
+GROUPS = {"instructors": "nkt-instructors", "students": "nkt-students"}
+SPAWN_MS = 240_000  # a first login starts a JupyterLab; two shared cores make that slow
+UI_MS = 60_000
+
+
+def _processes_of(uid: int) -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                if entry.stat().st_uid == uid:
+                    pids.append(int(entry.name))
+    return pids
+
+
+def _remove_account(name: str) -> None:
+    try:
+        uid = pwd.getpwnam(name).pw_uid
+    except KeyError:
+        return
+    # the hub stops every server it started; whatever survived a crash is ended here, by pid
+    for pid in _processes_of(uid):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    subprocess.run(["userdel", "--remove", name], capture_output=True)
+
+
+@contextlib.contextmanager
+def unix_accounts(members: dict[str, str]) -> Iterator[dict[str, str]]:
+    """Unix accounts {name: group} with home directories and random passwords (chpasswd);
+    yields {name: password}; removed with their homes when the block exits."""
+    for name in members:  # leftovers of a run that was killed
+        _remove_account(name)
+    for group in set(members.values()):
+        subprocess.run(["groupdel", group], capture_output=True)
+        run(["groupadd", group])
+    passwords = {name: secrets.token_urlsafe(12) for name in members}
+    try:
+        for name, group in members.items():
+            run(["useradd", "--create-home", "--shell", "/bin/bash", "--groups", group, name])
+        lines = "".join(f"{n}:{p}\n" for n, p in passwords.items())
+        run(["chpasswd"], input=lines)
+        yield passwords
+    finally:
+        for name in members:
+            _remove_account(name)
+        for group in set(members.values()):
+            subprocess.run(["groupdel", group], capture_output=True)
+
+
+@contextlib.contextmanager
+def traversable(*paths: Path) -> Iterator[None]:
+    """Let every account pass through (not list) the directories above each of ``paths``.
+
+    The course environment (.venv, nnkit/, hub/, and the Python the venv was made from) must
+    be readable by the students' servers. A repository or a pyenv Python under /root (mode
+    0700) is not: for the test's duration the directories above them get o+x, and get their
+    modes back afterwards. A class installs the course in a world-readable place instead
+    (docs/instructors.md, "Running a class").
+    """
+    changed = []
+    parents = {p for path in paths for p in Path(path).resolve().parents}
+    for parent in sorted(parents, key=lambda p: len(p.parts)):
+        mode = parent.stat().st_mode
+        if not mode & stat.S_IXOTH:
+            parent.chmod(stat.S_IMODE(mode) | stat.S_IXOTH)
+            changed.append((parent, stat.S_IMODE(mode)))
+    try:
+        yield
+    finally:
+        for parent, mode in reversed(changed):
+            parent.chmod(mode)
+
+
+@dataclass
+class Hub:
+    url: str
+    process: subprocess.Popen
+    log: Path
+    startup_seconds: float
+
+    def log_tail(self, lines: int = 60) -> str:
+        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+
+
+@contextlib.contextmanager
+def running_hub(env: dict[str, str], state: Path) -> Iterator[Hub]:
+    """``jupyterhub -f hub/jupyterhub_config.py`` (as `make hub` runs it), in its own process
+    group; stopped with SIGTERM (it stops every server it started and its proxy)."""
+    from tests.browser.lab import stop
+
+    proxy = ROOT / "hub" / "node_modules" / ".bin" / "configurable-http-proxy"
+    assert proxy.exists(), "configurable-http-proxy missing: run `make hub-proxy`"
+    log = state / "jupyterhub.log"
+    started = time.monotonic()
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [str(VENV / "bin" / "jupyterhub"), "-f", str(ROOT / "hub" / "jupyterhub_config.py")],
+            cwd=state,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    hub = Hub(env["NNKIT_HUB_URL"], process, log, 0.0)
+    try:
+        deadline = started + 120
+        while True:
+            assert process.poll() is None, f"jupyterhub exited:\n{hub.log_tail()}"
+            assert time.monotonic() < deadline, f"jupyterhub did not answer:\n{hub.log_tail()}"
+            try:
+                with urllib.request.urlopen(f"{hub.url}/hub/api/", timeout=5) as response:
+                    if response.status == 200:
+                        break
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                time.sleep(0.1)
+        hub.startup_seconds = time.monotonic() - started
+        yield hub
+    finally:
+        stop(process)
+
+
+class Term:
+    """One browser, used by each person in turn (log in, act, log out), and the screenshots."""
+
+    def __init__(self, page, hub: Hub, passwords: dict[str, str]):
+        self.page, self.hub, self.passwords = page, hub, passwords
+        self.shots = 0
+        self.timings: dict[str, float] = {}
+
+    def shot(self, name: str) -> None:
+        self.shots += 1
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        self.page.screenshot(path=str(ARTIFACTS / f"{self.shots:02d}-{name}.png"))
+
+    def login(self, user: str) -> None:
+        """Log in through the hub's form; wait for the user's JupyterLab."""
+        page = self.page
+        page.goto(f"{self.hub.url}/hub/logout")
+        page.goto(f"{self.hub.url}/hub/login")
+        page.fill("#username_input", user)
+        page.fill("#password_input", self.passwords[user])
+        started = time.monotonic()
+        page.click("#login_submit")
+        page.wait_for_url(f"**/user/{user}/lab**", timeout=SPAWN_MS)
+        page.locator(".lm-MenuBar-itemLabel", has_text="Nbgrader").wait_for(timeout=SPAWN_MS)
+        self.timings.setdefault(f"login to JupyterLab ({user})", time.monotonic() - started)
+
+    def restart_server(self, user: str) -> None:
+        """Stop and start the user's server from the hub's home page (Stop / Start My Server)."""
+        page = self.page
+        page.goto(f"{self.hub.url}/hub/home")
+        page.click("#stop")
+        page.locator("#start").wait_for(state="visible", timeout=UI_MS)
+        page.wait_for_function(
+            "() => !document.querySelector('#stop') || "
+            "document.querySelector('#stop').offsetParent === null",
+            timeout=UI_MS,
+        )
+        page.click("#start")
+        page.wait_for_url(f"**/user/{user}/lab**", timeout=SPAWN_MS)
+        page.locator(".lm-MenuBar-itemLabel", has_text="Nbgrader").wait_for(timeout=SPAWN_MS)
+
+    def menu(self, item: str) -> None:
+        page = self.page
+        page.locator(".lm-MenuBar-itemLabel", has_text="Nbgrader").click()
+        page.locator(".lm-Menu-itemLabel", has_text=item).first.click()
+
+    def menu_items(self) -> list[str]:
+        page = self.page
+        page.locator(".lm-MenuBar-itemLabel", has_text="Nbgrader").click()
+        labels = page.locator(".lm-Menu-content .lm-Menu-itemLabel")
+        labels.first.wait_for(timeout=UI_MS)
+        items = labels.all_inner_texts()
+        page.keyboard.press("Escape")
+        return items
+
+    def assignment_list(self):
+        self.menu("Assignment List")
+        released = self.page.locator("#released_assignments_list")
+        released.wait_for(timeout=UI_MS)
+        self.page.locator("#course_list_default", has_text="nnkit").wait_for(timeout=UI_MS)
+        return released
+
+    def contents(self, user: str, path: str, model: dict | None = None) -> dict:
+        """GET (or PUT ``model``) ``path`` through the user's Jupyter contents API, from the
+        page itself: the request carries the user's login cookie and the server's XSRF token."""
+        js = """async ([url, body]) => {
+            const m = document.cookie.match(/(?:^|; )_xsrf=([^;]*)/);
+            const headers = {'Content-Type': 'application/json'};
+            if (m) headers['X-XSRFToken'] = decodeURIComponent(m[1]);
+            const init = body === null
+                ? {headers} : {method: 'PUT', headers, body: JSON.stringify(body)};
+            const r = await fetch(url, init);
+            if (!r.ok) throw new Error(`${r.status} ${await r.text()}`);
+            return await r.json();
+        }"""
+        url = f"/user/{user}/api/contents/{path}"
+        return self.page.evaluate(js, [url, model])
+
+    def write_notebook(self, user: str, path: str, nb: nbformat.NotebookNode) -> None:
+        model = {"type": "notebook", "format": "json", "content": json.loads(nbformat.writes(nb))}
+        self.contents(user, path, model)
+
+    def read_notebook(self, user: str, path: str) -> nbformat.NotebookNode:
+        return nbformat.from_dict(self.contents(user, path)["content"])
+
+
+def as_user(user: str, command: list[str], env: dict[str, str], cwd: Path):
+    """Run ``command`` as ``user`` (their HOME and USER set by runuser), like their terminal."""
+    return run(["runuser", "-u", user, "--", *command], env=env, cwd=cwd)
+
+
+def formgrader_action(page, row, action: str) -> None:
+    """Click the formgrader's ``action`` icon in ``row``; fail with nbgrader's message if it
+    answers with its error dialog, close its success dialog otherwise."""
+    row.locator(f"td.{action} a").click()
+    outcome = page.locator("#success-modal, #error-modal")
+    outcome.wait_for(timeout=UI_MS * 3)
+    if outcome.get_attribute("id") == "error-modal":
+        pytest.fail(f"formgrader {action}: {outcome.inner_text()}")
+    outcome.locator(".modal-footer button", has_text="OK").click()
+    outcome.wait_for(state="detached")
+
+
+def _cell_sources(nb: nbformat.NotebookNode) -> str:
+    return "\n".join(c.source for c in nb.cells)
+
+
+def test_a_term_on_the_hub(postgres, scratch):
+    """Release, fetch, submit (twice, late), collect, `make grade`, feedback, Canvas CSV:
+    the whole loop through the hub, by an instructor and three students in Chromium."""
+    from tests.browser.lab import chromium
+
+    shutil.rmtree(ARTIFACTS, ignore_errors=True)
+    url = postgres.database("term")
+    members = {INSTRUCTOR: GROUPS["instructors"]}
+    members |= dict.fromkeys((STUDENT_A, STUDENT_B, STUDENT_C), GROUPS["students"])
+    exchange = scratch / "exchange"
+    exchange.mkdir(mode=0o777)
+    exchange.chmod(0o1777)  # nbgrader's exchange root: everyone writes, sticky (make hub does it)
+    lectures = scratch / "lectures"  # the course's lectures as the hub hands them out
+    shutil.copytree(ROOT / "lectures", lectures)
+    state = scratch / "hub"
+    state.mkdir()
+    env = course_env(url) | {
+        "NNKIT_HUB_URL": f"http://127.0.0.1:{free_port()}",
+        "NNKIT_HUB_API_PORT": str(free_port()),
+        "NNKIT_PROXY_API_PORT": str(free_port()),
+        "NNKIT_HUB_STATE": str(state / "state"),
+        "NNKIT_EXCHANGE": str(exchange),
+        "NNKIT_LECTURES": str(lectures),
+        "NNKIT_INSTRUCTORS": GROUPS["instructors"],
+        "NNKIT_STUDENTS": GROUPS["students"],
+    }
+    timings: dict[str, float] = {}
+    with (
+        traversable(ROOT, Path(sys.base_prefix)),
+        unix_accounts(members) as passwords,
+        running_hub(env, state) as hub,
+        chromium(scratch / "chromium") as browser,
+    ):
+        timings["hub start-up (process start to API answering)"] = hub.startup_seconds
+        teach_home = Path(pwd.getpwnam(INSTRUCTOR).pw_dir)
+        course = make_course(teach_home / "nnkit")
+        run(["chown", "-R", f"{INSTRUCTOR}:{INSTRUCTOR}", str(course)])
+        teach_env = {**env, "HOME": str(teach_home)}
+        # the term starts with the roster in the gradebook (first, last, email)
+        roster = course / "roster.csv"
+        roster.write_text(
+            "id,first_name,last_name,email\n"
+            f"{STUDENT_A},Ada,Lovelace,ada@example.org\n"
+            f"{STUDENT_B},Ben,Okafor,ben@example.org\n"
+            f"{STUDENT_C},Cy,Young,cy@example.org\n"
+        )
+        nbgrader = str(VENV / "bin" / "nbgrader")
+        as_user(INSTRUCTOR, [nbgrader, "db", "student", "import", str(roster)], teach_env, course)
+
+        page = browser.new_page()
+        page.set_default_timeout(UI_MS)
+        term = Term(page, hub, passwords)
+        try:
+            _play_the_term(term, course, lectures, teach_env, timings)
+        except Exception:
+            with contextlib.suppress(Exception):
+                term.shot("failure")
+            print(hub.log_tail(120))
+            raise
+        finally:
+            timings |= term.timings
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            (ARTIFACTS / "timings.json").write_text(json.dumps(timings, indent=1))
+            print(json.dumps(timings, indent=1))
+
+
+def _play_the_term(term: Term, course: Path, lectures: Path, teach_env, timings) -> None:
+    page, hub = term.page, term.hub
+    nbgrader = str(VENV / "bin" / "nbgrader")
+
+    # -- the instructor releases ps1 from the formgrader -------------------------------------
+    term.login(INSTRUCTOR)
+    assert "Formgrader" in term.menu_items()
+    term.menu("Formgrader")
+    page.frame_locator("iframe").locator("body").wait_for(timeout=UI_MS)
+    term.shot("instructor-formgrader-in-lab")
+    page.goto(f"{hub.url}/user/{INSTRUCTOR}/formgrader/manage_assignments")
+    row = page.locator("table tr", has=page.locator("td.name", has_text=ASSIGNMENT))
+    for action in ("assign", "release"):  # generate the student version, then release it
+        formgrader_action(page, row, action)
+    row.locator("td.status", has_text="released").wait_for()
+    term.shot("instructor-released-ps1")
+    assert (Path(teach_env["NNKIT_EXCHANGE"]) / "nnkit" / "outbound" / ASSIGNMENT).is_dir()
+
+    # -- student A: fetch, answer, submit; edits a lecture -----------------------------------
+    term.login(STUDENT_A)
+    assert "Formgrader" not in term.menu_items(), "students must not get the formgrader"
+    assert page.request.get(f"{hub.url}/user/{STUDENT_A}/formgrader").status == 404
+    released = term.assignment_list()
+    term.shot("student-a-assignment-list")
+    started = time.monotonic()
+    released.locator(".list_item", has_text=ASSIGNMENT).get_by_role("button", name="Fetch").click()
+    fetched = page.locator("#fetched_assignments_list")
+    submit = fetched.locator(".list_item", has_text=ASSIGNMENT).get_by_role("button", name="Submit")
+    submit.wait_for()
+    timings["fetch (click to downloaded)"] = time.monotonic() - started
+    path = f"{ASSIGNMENT}/{NOTEBOOK}"
+    term.write_notebook(STUDENT_A, path, answered(term.read_notebook(STUDENT_A, path)))
+    started = time.monotonic()
+    submit.click()
+    submitted = page.locator("#submitted_assignments_list .nested_list_item")
+    submitted.first.wait_for()
+    timings["submit (click to listed as submitted)"] = time.monotonic() - started
+    term.shot("student-a-submitted")
+    # her notes in lecture 01, before the course updates it
+    first = sorted(p.name for p in lectures.glob("*.ipynb"))[0]
+    notes = term.read_notebook(STUDENT_A, f"lectures/{first}")
+    notes.cells.append(nbformat.v4.new_markdown_cell("Ada's notes: ask about the bias term."))
+    term.write_notebook(STUDENT_A, f"lectures/{first}", notes)
+
+    # -- student B: a wrong answer, then a better one after the due date ---------------------
+    term.login(STUDENT_B)
+    released = term.assignment_list()
+    released.locator(".list_item", has_text=ASSIGNMENT).get_by_role("button", name="Fetch").click()
+    submit.wait_for()
+    release_nb = term.read_notebook(STUDENT_B, path)
+    wrong = copy.deepcopy(release_nb)
+    for cell in wrong.cells:
+        if cell.get("metadata", {}).get("nbgrader", {}).get("solution"):
+            cell.source = cell.source.replace("raise NotImplementedError", "return None  #")
+    term.write_notebook(STUDENT_B, path, wrong)
+    submit.click()
+    submitted.first.wait_for()
+    # the instructor's due date passes between B's two submissions
+    due = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
+    as_user(
+        INSTRUCTOR,
+        [nbgrader, "db", "assignment", "add", ASSIGNMENT, f"--duedate={due}"],
+        teach_env,
+        course,
+    )
+    time.sleep(1.5)
+    term.write_notebook(STUDENT_B, path, answered(release_nb, wrong=("sigmoid",)))
+    submit.click()
+    page.locator("#submitted_assignments_list .nested_list_item").nth(1).wait_for()
+    term.shot("student-b-submitted-twice")
+
+    # -- the course updates its lectures mid-term --------------------------------------------
+    second = sorted(p.name for p in lectures.glob("*.ipynb"))[1]
+    for name in (first, second):
+        nb = nbformat.read(lectures / name, as_version=4)
+        nb.cells.append(nbformat.v4.new_markdown_cell(f"Erratum for {name}."))
+        nbformat.write(nb, lectures / name)
+    shutil.copyfile(lectures / second, lectures / "99_extra.ipynb")
+
+    # -- student C logs in, sees ps1, never submits ------------------------------------------
+    term.login(STUDENT_C)
+    term.assignment_list().locator(".list_item", has_text=ASSIGNMENT).wait_for()
+    term.shot("student-c-never-submits")
+
+    # -- the instructor collects and grades --------------------------------------------------
+    term.login(INSTRUCTOR)
+    page.goto(f"{hub.url}/user/{INSTRUCTOR}/formgrader/manage_assignments")
+    formgrader_action(page, row, "collect")
+    row.locator("td.num-submissions", has_text="2").wait_for()
+    term.shot("instructor-collected")
+    assert sorted(p.name for p in (course / "submitted").iterdir()) == [STUDENT_A, STUDENT_B]
+    started = time.monotonic()
+    as_user(INSTRUCTOR, ["make", "grade", "WORKERS=2"], teach_env, course)
+    timings["make grade (2 submissions, Postgres)"] = time.monotonic() - started
+    page.reload()
+    formgrader_action(page, row, "release-feedback")
+    page.goto(f"{hub.url}/user/{INSTRUCTOR}/formgrader/manage_students")
+    page.locator("td", has_text=STUDENT_C).first.wait_for()
+    term.shot("instructor-students-after-make-grade")
+
+    # the Canvas CSV, from the Postgres gradebook
+    canvas = course / "canvas.csv"
+    lms = [
+        str(VENV / "bin" / "python"),
+        "-m",
+        "nnkit.autograde.lms",
+        "canvas",
+        "--to",
+        "canvas.csv",
+    ]
+    as_user(INSTRUCTOR, lms, teach_env, course)
+    rows = {r["SIS Login ID"]: r for r in read_csv(canvas)[1:]}
+    assert sorted(rows) == [STUDENT_A, STUDENT_B, STUDENT_C]
+    assert rows[STUDENT_A][ASSIGNMENT] == "14" and rows[STUDENT_A]["status"] == "ok"
+    b_score = float(rows[STUDENT_B][ASSIGNMENT])
+    assert 0 < b_score < 14, "B's second (better) submission is the one graded"
+    assert rows[STUDENT_B]["status"].startswith(f"{ASSIGNMENT}: late")
+    assert rows[STUDENT_C][ASSIGNMENT] == "0"
+    assert rows[STUDENT_C]["status"] == f"{ASSIGNMENT}: not submitted"
+    assert rows[STUDENT_A]["Student"] == "Lovelace, Ada"
+    (ARTIFACTS / "canvas.csv").write_text(canvas.read_text())
+
+    # -- A comes back: her server restarts with the updated course, then her feedback --------
+    term.login(STUDENT_A)
+    term.restart_server(STUDENT_A)
+    mine = term.read_notebook(STUDENT_A, f"lectures/{first}")
+    assert "Ada's notes" in _cell_sources(mine) and "Erratum" not in _cell_sources(mine)
+    stem = first.removesuffix(".ipynb")
+    theirs = term.read_notebook(STUDENT_A, f"lectures/{stem}.updated.ipynb")
+    assert f"Erratum for {first}" in _cell_sources(theirs)
+    assert f"Erratum for {second}" in _cell_sources(
+        term.read_notebook(STUDENT_A, f"lectures/{second}")
+    )
+    term.read_notebook(STUDENT_A, "lectures/99_extra.ipynb")
+    for student, score in ((STUDENT_A, "14.0 / 14.0"), (STUDENT_B, f"{b_score:.1f} / 14.0")):
+        if student != STUDENT_A:
+            term.login(student)
+        term.assignment_list()
+        page.get_by_role("button", name="Fetch Feedback").first.click()
+        link = page.locator("#submitted_assignments_list a", has_text="view feedback").first
+        with page.context.expect_page() as opened:
+            link.click()
+        feedback = opened.value
+        feedback.wait_for_load_state()
+        feedback.get_by_text(f"(Score: {score})").first.wait_for()
+        feedback.screenshot(path=str(ARTIFACTS / f"{term.shots + 1:02d}-{student}-feedback.png"))
+        term.shots += 1
+        feedback.close()
+        term.shot(f"{student}-fetched-feedback")
+
+    term.login(STUDENT_C)
+    term.assignment_list()
+    assert page.locator("#submitted_assignments_list .nested_list_item").count() == 0
+    term.shot("student-c-nothing-submitted")
