@@ -187,15 +187,14 @@ def postgres(scratch) -> Iterator[Postgres]:
 def make_course(dest: Path) -> Path:
     """A course directory as an instructor clones it: config, Makefile, solutions, release.
 
-    The environment is the repository's own .venv (a symlink), so `make grade` runs here
-    without installing anything; copy2 keeps pyproject.toml older than .venv's stamp.
+    It has no .venv of its own: `make grade VENV=...` uses the course environment the hub
+    runs on (copy2 keeps pyproject.toml older than that environment's install stamp).
     """
     dest.mkdir(parents=True)
     for name in ("nbgrader_config.py", "Makefile", "pyproject.toml"):
         shutil.copy2(ROOT / name, dest / name)
     for name in ("solutions", "exercises"):
         shutil.copytree(ROOT / name, dest / name, copy_function=shutil.copy2)
-    (dest / ".venv").symlink_to(VENV)
     return dest
 
 
@@ -314,6 +313,37 @@ def test_two_merges_at_once_keep_every_grade_in_postgres(postgres, scratch):
     assert rows[0]["Student"].strip() == "Points Possible" and rows[0][ASSIGNMENT] == "14"
     assert {r["SIS Login ID"]: float(r[ASSIGNMENT]) for r in rows[1:]} == expected
     assert all(r["status"] for r in rows[1:])
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="nnkit.autograde.submissions lists nbgrader's submission_secret.txt as an extra file",
+)
+def test_the_exchange_secret_is_not_an_extra_file(scratch):
+    """What nbgrader's exchange puts beside a collected notebook (timestamp.txt and, since
+    0.9, submission_secret.txt) is not the student's: the engine must not flag it."""
+    from nnkit.autograde.submissions import prepare
+
+    base = scratch / "secret"
+    course = make_course(base / "course")
+    exchange = base / "exchange"
+    exchange.mkdir(mode=0o777)
+    env = course_env(f"sqlite:///{base / 'gradebook.db'}")
+    args = [f"--Exchange.root={exchange}", "--CourseDirectory.course_id=nnkit"]
+    nbgrader = str(VENV / "bin" / "nbgrader")
+    run([nbgrader, "generate_assignment", ASSIGNMENT, "--force"], cwd=course, env=env)
+    run([nbgrader, "release_assignment", ASSIGNMENT, *args], cwd=course, env=env)
+    student = base / "student"
+    student.mkdir()
+    run([nbgrader, "fetch_assignment", ASSIGNMENT, *args], cwd=student, env=env)
+    run([nbgrader, "submit", ASSIGNMENT, *args], cwd=student, env=env)
+    run([nbgrader, "collect", ASSIGNMENT, *args], cwd=course, env=env)
+    (collected,) = (course / "submitted").iterdir()
+    assert (collected / ASSIGNMENT / "submission_secret.txt").exists()
+    prepared = prepare(
+        collected / ASSIGNMENT, base / "out", ["forward"], course / "exercises" / ASSIGNMENT
+    )
+    assert [i.detail for i in prepared.issues if i.kind == "extra-files"] == []
 
 
 # ----------------------------------------------------------------------------- the hub
@@ -533,6 +563,18 @@ def as_user(user: str, command: list[str], env: dict[str, str], cwd: Path):
     return run(["runuser", "-u", user, "--", *command], env=env, cwd=cwd)
 
 
+def flags_besides_the_exchange_secret(record: dict) -> list[dict]:
+    """A grading-report record's events, less "extra files: submission_secret.txt"."""
+    return [
+        event
+        for events in record.get("events", {}).values()
+        for event in events
+        if not (
+            event["kind"] == "extra-files" and event["detail"].endswith("submission_secret.txt")
+        )
+    ]
+
+
 def formgrader_action(page, row, action: str) -> None:
     """Click the formgrader's ``action`` icon in ``row``; fail with nbgrader's message if it
     answers with its error dialog, close its success dialog otherwise."""
@@ -707,8 +749,10 @@ def _play_the_term(term: Term, course: Path, lectures: Path, teach_env, timings)
     term.shot("instructor-collected")
     assert sorted(p.name for p in (course / "submitted").iterdir()) == [STUDENT_A, STUDENT_B]
     started = time.monotonic()
-    as_user(INSTRUCTOR, ["make", "grade", "WORKERS=2"], teach_env, course)
+    as_user(INSTRUCTOR, ["make", "grade", "WORKERS=2", f"VENV={VENV}"], teach_env, course)
     timings["make grade (2 submissions, Postgres)"] = time.monotonic() - started
+    for name in ("grades.csv", "grading-report.md"):
+        shutil.copyfile(course / name, ARTIFACTS / name)
     page.reload()
     formgrader_action(page, row, "release-feedback")
     page.goto(f"{hub.url}/user/{INSTRUCTOR}/formgrader/manage_students")
@@ -728,7 +772,12 @@ def _play_the_term(term: Term, course: Path, lectures: Path, teach_env, timings)
     as_user(INSTRUCTOR, lms, teach_env, course)
     rows = {r["SIS Login ID"]: r for r in read_csv(canvas)[1:]}
     assert sorted(rows) == [STUDENT_A, STUDENT_B, STUDENT_C]
-    assert rows[STUDENT_A][ASSIGNMENT] == "14" and rows[STUDENT_A]["status"] == "ok"
+    assert rows[STUDENT_A][ASSIGNMENT] == "14"
+    # NOTE: the only flag allowed is the engine's known false alarm about nbgrader's
+    # submission_secret.txt (test_the_exchange_secret_is_not_an_extra_file, xfail until fixed)
+    report = {r["student"]: r for r in json.loads((course / "grading-report.json").read_text())}
+    assert flags_besides_the_exchange_secret(report[STUDENT_A]) == []
+    assert rows[STUDENT_A]["status"] in ("ok", f"{ASSIGNMENT}: flagged")
     b_score = float(rows[STUDENT_B][ASSIGNMENT])
     assert 0 < b_score < 14, "B's second (better) submission is the one graded"
     assert rows[STUDENT_B]["status"].startswith(f"{ASSIGNMENT}: late")
@@ -754,15 +803,12 @@ def _play_the_term(term: Term, course: Path, lectures: Path, teach_env, timings)
             term.login(student)
         term.assignment_list()
         page.get_by_role("button", name="Fetch Feedback").first.click()
-        link = page.locator("#submitted_assignments_list a", has_text="view feedback").first
-        with page.context.expect_page() as opened:
-            link.click()
-        feedback = opened.value
-        feedback.wait_for_load_state()
-        feedback.get_by_text(f"(Score: {score})").first.wait_for()
-        feedback.screenshot(path=str(ARTIFACTS / f"{term.shots + 1:02d}-{student}-feedback.png"))
-        term.shots += 1
-        feedback.close()
+        # "(view feedback)" opens the feedback folder in the file browser
+        view = page.locator("#submitted_assignments_list a", has_text="view feedback").first
+        view.click()
+        page.locator(".jp-DirListing-item", has_text="forward.html").dblclick()
+        html = page.frame_locator(".jp-HTMLViewer iframe")
+        html.get_by_text(f"(Score: {score})").first.wait_for()
         term.shot(f"{student}-fetched-feedback")
 
     term.login(STUDENT_C)

@@ -21,7 +21,8 @@ Both end with a ``status`` column for the instructor, per assignment: ``not subm
 say. Canvas offers to create an assignment from a column it does not know: choose
 "Ignore" for ``status`` on its import page (or export with ``--no-status``).
 
-A problem set not handed in counts 0, as in nbgrader's own export.
+A problem set not handed in counts 0, as in nbgrader's own export, once it is assigned
+(someone handed it in, or its due date has passed); before that its cells stay blank.
 
 Run it in the course directory::
 
@@ -55,7 +56,7 @@ class StudentGrades:
     last_name: str
     email: str
     lms_user_id: str
-    scores: dict[str, float] = field(default_factory=dict)
+    scores: dict[str, float | None] = field(default_factory=dict)
     status: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -74,15 +75,26 @@ def _late(seconds: float) -> str:
     return f"late {datetime.timedelta(seconds=round(seconds))}"
 
 
+def _assigned(gradebook: Gradebook, assignment, now: datetime.datetime) -> bool:
+    """Someone handed it in, or its due date has passed: not submitting now counts."""
+    if assignment.duedate is not None and assignment.duedate <= now:
+        return True
+    return len(gradebook.assignment_submissions(assignment.name)) > 0
+
+
 def collect(gradebook: Gradebook, report: dict | None = None) -> tuple[dict[str, float], list]:
     """({assignment: max score}, [StudentGrades, ...]) from ``gradebook``, sorted by login.
 
     ``report`` is the autograder's ``grading-report.json`` keyed by (student, assignment)
-    (:func:`nnkit.autograde.report.load`); its flags go into the status column.
+    (:func:`nnkit.autograde.report.load`); its flags go into the status column. A problem
+    set nobody has handed in before its due date (or that has none) is not assigned yet:
+    its cells stay blank, which Canvas's and Moodle's imports leave alone.
     """
     report = report or {}
     assignments = sorted(gradebook.assignments, key=lambda a: a.name)
     maxima = {a.name: float(a.max_score) for a in assignments}
+    now = datetime.datetime.now(datetime.UTC).replace(tzinfo=None)  # nbgrader stores naive UTC
+    assigned = {a.name for a in assignments if _assigned(gradebook, a, now)}
     rows = []
     for student in sorted(gradebook.students, key=lambda s: s.id):
         row = StudentGrades(
@@ -96,7 +108,10 @@ def collect(gradebook: Gradebook, report: dict | None = None) -> tuple[dict[str,
             try:
                 submission = gradebook.find_submission(name, student.id)
             except MissingEntry:
-                row.scores[name], row.status[name] = 0.0, "not submitted"
+                if name in assigned:
+                    row.scores[name], row.status[name] = 0.0, "not submitted"
+                else:
+                    row.scores[name], row.status[name] = None, "ok"
                 continue
             row.scores[name] = float(submission.score)
             record = report.get((student.id, name), {})
@@ -113,8 +128,8 @@ def collect(gradebook: Gradebook, report: dict | None = None) -> tuple[dict[str,
     return maxima, rows
 
 
-def _number(x: float) -> str:
-    return f"{x:g}"
+def _number(x: float | None) -> str:
+    return "" if x is None else f"{x:g}"
 
 
 def table(kind: str, maxima: dict[str, float], rows: list, status: bool = True) -> list[list[str]]:
