@@ -815,3 +815,38 @@ def _play_the_term(term: Term, course: Path, lectures: Path, teach_env, timings)
     term.assignment_list()
     assert page.locator("#submitted_assignments_list .nested_list_item").count() == 0
     term.shot("student-c-nothing-submitted")
+
+
+def test_merge_lock_serialises_merges_by_file_and_by_database(postgres, scratch):
+    """nnkit.autograde.lock.merge_lock: a second holder waits for the first, whether they
+    share the course directory (flock) or only the Postgres gradebook (advisory lock)."""
+    import threading
+
+    from nnkit.autograde.lock import merge_lock
+
+    url = postgres.database("locks")
+    roots = [scratch / "lock-a", scratch / "lock-b"]
+    for root in roots:
+        root.mkdir()
+    for first, second in ((roots[0], roots[0]), (roots[0], roots[1])):
+        events: list[str] = []
+        held = threading.Event()
+
+        def hold(root=first, events=events, held=held):
+            with merge_lock(root, url, "nnkit"):
+                events.append("first in")
+                held.set()
+                time.sleep(1.0)
+                events.append("first out")
+
+        def wait(root=second, events=events, held=held):
+            held.wait(30)
+            with merge_lock(root, url, "nnkit"):
+                events.append("second in")
+
+        threads = [threading.Thread(target=hold), threading.Thread(target=wait)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        assert events == ["first in", "first out", "second in"], (first, second)
