@@ -681,7 +681,7 @@ def _play_the_term(term: Term, course: Path, lectures: Path, teach_env, timings)
     assert page.request.get(f"{hub.url}/user/{STUDENT_A}/formgrader").status == 404
     released = term.assignment_list()
     term.shot("student-a-assignment-list")
-    started = time.monotonic()
+    started = round_trip = time.monotonic()
     released.locator(".list_item", has_text=ASSIGNMENT).get_by_role("button", name="Fetch").click()
     fetched = page.locator("#fetched_assignments_list")
     submit = fetched.locator(".list_item", has_text=ASSIGNMENT).get_by_role("button", name="Submit")
@@ -694,6 +694,7 @@ def _play_the_term(term: Term, course: Path, lectures: Path, teach_env, timings)
     submitted = page.locator("#submitted_assignments_list .nested_list_item")
     submitted.first.wait_for()
     timings["submit (click to listed as submitted)"] = time.monotonic() - started
+    timings["round trip: Fetch, answers saved, Submit, listed"] = time.monotonic() - round_trip
     term.shot("student-a-submitted")
     # her notes in lecture 01, before the course updates it
     first = sorted(p.name for p in lectures.glob("*.ipynb"))[0]
