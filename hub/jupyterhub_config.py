@@ -30,6 +30,7 @@ NNKIT_PROXY_API_PORT        loopback port of the proxy's API (default 8001)
 
 import grp
 import os
+import pwd
 import shutil
 import sys
 from pathlib import Path
@@ -64,6 +65,8 @@ STATE.mkdir(parents=True, exist_ok=True)
 STATE.chmod(0o700)  # login tokens live in the database: root only
 c.JupyterHub.db_url = f"sqlite:///{STATE / 'jupyterhub.sqlite'}"
 c.JupyterHub.cookie_secret_file = str(STATE / "jupyterhub_cookie_secret")
+# pid files, for a service manager or `kill $(cat ...)`; the proxy's lets a restarted hub
+# find and stop a proxy its previous run left behind.
 c.JupyterHub.pid_file = str(STATE / "jupyterhub.pid")
 c.ConfigurableHTTPProxy.pid_file = str(STATE / "jupyterhub-proxy.pid")
 
@@ -95,8 +98,6 @@ def _members(group: str) -> set[str]:
         entry = grp.getgrnam(group)
     except KeyError:
         return set()
-    import pwd
-
     primary = {p.pw_name for p in pwd.getpwall() if p.pw_gid == entry.gr_gid}
     return set(entry.gr_mem) | primary
 
