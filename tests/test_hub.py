@@ -167,6 +167,10 @@ def running_postgres(base: Path) -> Iterator[Postgres]:
 @pytest.fixture(scope="module")
 def scratch() -> Iterator[Path]:
     """A temporary directory every test account can traverse (pytest's tmp_path is 0700)."""
+    assert os.geteuid() == 0, (
+        "tests/test_hub.py needs root, as the hub does (Unix accounts, PostgreSQL as the "
+        "postgres account, servers started as students); CI runs as root"
+    )
     base = Path(tempfile.mkdtemp(prefix="nnkit-hub-"))
     base.chmod(0o755)
     try:
