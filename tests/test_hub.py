@@ -855,3 +855,38 @@ def test_merge_lock_serialises_merges_by_file_and_by_database(postgres, scratch)
         for thread in threads:
             thread.join(60)
         assert events == ["first in", "first out", "second in"], (first, second)
+
+
+def test_lecture_updates_keep_a_students_edits(tmp_path):
+    """hub/singleuser.py's rule: copy what is missing, update what the student left alone,
+    never overwrite an edit (the course's new version goes beside it)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("hub_singleuser", ROOT / "hub" / "singleuser.py")
+    singleuser = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(singleuser)
+    course, home = tmp_path / "course", tmp_path / "home"
+    course.mkdir()
+    (course / "a.ipynb").write_text("a1")
+    (course / "b.ipynb").write_text("b1")
+    (course / ".ipynb_checkpoints").mkdir()
+    (course / ".ipynb_checkpoints" / "a-checkpoint.ipynb").write_text("x")
+    assert singleuser.sync_lectures(course, home) == {"a.ipynb": "copied", "b.ipynb": "copied"}
+    assert not (home / "lectures" / ".ipynb_checkpoints").exists()
+    assert singleuser.sync_lectures(course, home) == {}
+
+    (home / "lectures" / "a.ipynb").write_text("a1 + my notes")
+    (course / "a.ipynb").write_text("a2")
+    (course / "b.ipynb").write_text("b2")
+    (course / "c.ipynb").write_text("c1")
+    assert singleuser.sync_lectures(course, home) == {
+        "a.ipynb": "kept yours",
+        "b.ipynb": "updated",
+        "c.ipynb": "copied",
+    }
+    lectures = home / "lectures"
+    assert (lectures / "a.ipynb").read_text() == "a1 + my notes"
+    assert (lectures / "a.updated.ipynb").read_text() == "a2"
+    assert (lectures / "b.ipynb").read_text() == "b2"
+    assert (lectures / "c.ipynb").read_text() == "c1"
+    assert singleuser.sync_lectures(course, home) == {}
