@@ -317,6 +317,9 @@ def test_two_merges_at_once_keep_every_grade_in_postgres(postgres, scratch):
     assert rows[0]["Student"].strip() == "Points Possible" and rows[0][ASSIGNMENT] == "14"
     assert {r["SIS Login ID"]: float(r[ASSIGNMENT]) for r in rows[1:]} == expected
     assert all(r["status"] for r in rows[1:])
+    moodle = scratch / "merge" / "moodle.csv"
+    run([*lms[:-1], "moodle", "--course", str(course), "--to", str(moodle)], cwd=course, env=env)
+    assert {r["Username"]: float(r[ASSIGNMENT]) for r in read_csv(moodle)} == expected
 
 
 @pytest.mark.xfail(
