@@ -9,6 +9,7 @@
 #                   (in parallel and sandboxed: WORKERS=4 sets the workers, default one per core;
 #                   DASK=tcp://host:8786 grades on a Dask cluster instead)
 #   make validate   grade the instructor's solutions/ through the judge; fails unless full marks
+#   make hub        (root) the course JupyterHub for a class: hub/jupyterhub_config.py, docs/instructors.md
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
@@ -17,7 +18,7 @@ STAMP  := $(VENV)/.installed
 ARGS   ?=
 PYTEST_ARGS ?=
 
-.PHONY: lab test lint bench clean exercises grade validate
+.PHONY: lab test lint bench clean exercises grade validate hub hub-proxy
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,7 +39,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check nnkit tests benchmarks
 	$(BIN)/ruff format --check nnkit tests benchmarks
 
-test: lint
+test: lint hub-proxy
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: $(STAMP)
@@ -81,6 +82,22 @@ grade: exercises
 # (in a copy of the course); exits 1 unless every solution gets full marks.
 validate: $(STAMP)
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m nnkit.autograde validate
+
+# The course hub's proxy, configurable-http-proxy from npm, pinned by hub/package-lock.json
+# into hub/node_modules (tests/test_hub.py needs it too, hence `test: hub-proxy`).
+hub-proxy: hub/node_modules/.installed
+
+hub/node_modules/.installed: hub/package.json hub/package-lock.json
+	cd hub && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# The course JupyterHub, run as root (it starts each person's server as that Unix user).
+# Settings come from NNKIT_* variables (hub/jupyterhub_config.py lists them); the exchange
+# directory is created world-writable and sticky, as nbgrader's exchange needs.
+HUB_EXCHANGE ?= /srv/nbgrader/exchange
+hub: $(STAMP) hub-proxy
+	install -d -m 1777 $(HUB_EXCHANGE)
+	NNKIT_EXCHANGE=$(HUB_EXCHANGE) $(BIN)/jupyterhub -f hub/jupyterhub_config.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis .ruff_cache

@@ -11,6 +11,7 @@ test cell is judged in the grader's process against the answer key in grader/,
 which no kernel can see (nnkit/autograde/execute.py).
 """
 
+import os
 import re
 from pathlib import Path
 
@@ -45,7 +46,9 @@ c.CourseDirectory.release_directory = "exercises"
 c.CourseDirectory.submitted_directory = "submitted"
 c.CourseDirectory.autograded_directory = "autograded"
 c.CourseDirectory.feedback_directory = "feedback"
-c.CourseDirectory.db_url = "sqlite:///gradebook.db"
+# One instructor: gradebook.db here. On the course hub (hub/): the Postgres URL the hub gives
+# instructors' servers, so formgrader, `make grade` and every grader share one gradebook.
+c.CourseDirectory.db_url = os.environ.get("NNKIT_GRADEBOOK_URL") or "sqlite:///gradebook.db"
 c.CourseDirectory.course_id = "nnkit"
 
 

@@ -143,7 +143,11 @@ class AuditLog:
     """
 
     def __init__(self, allowed_roots: list[str]):
-        self.allowed = tuple(os.path.join(os.path.realpath(r), "") for r in allowed_roots)
+        # a root reached through a symlink (a linked venv) is allowed by both of its names
+        roots = {os.path.realpath(r) for r in allowed_roots} | {
+            os.path.abspath(r) for r in allowed_roots
+        }
+        self.allowed = tuple(os.path.join(r, "") for r in sorted(roots))
         self.events: list[str] = []
         self.active = False  # switched on once the kernel itself has started
 

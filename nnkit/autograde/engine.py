@@ -444,31 +444,36 @@ def _merge_gradebook(course: Course, shard_url: str, jobs: list[Job]) -> None:
 
 
 def merge(course: Course, shard_dirs: list[Path]) -> list[SubmissionRecord]:
-    """Merge graded shards into the course (see the module docstring); return the report."""
+    """Merge graded shards into the course (see the module docstring); return the report.
+
+    Holds the course's merge lock (``lock.py``: a file lock in the course directory and,
+    on Postgres, a database lock), so two merges at once neither lose a report record nor
+    race to create the same student.
+    """
+    from .lock import merge_lock
+
     reports = {shard: load((shard / "report.json").read_text()) for shard in shard_dirs}
     # a serial run creates students in sorted order, and grades.csv lists them in that order
     everyone = sorted({r.student for report in reports.values() for r in report})
-    with course.gradebook() as gb:
-        for student in everyone:
-            gb.update_or_create_student(student)
-    records = []
-    for shard, report in reports.items():
-        jobs = [Job(r.student, r.assignment) for r in report]
-        _merge_gradebook(course, f"sqlite:///{shard / 'course' / 'gradebook.db'}", jobs)
-        for job in jobs:
-            dest = course.path("autograded", job.student, job.assignment)
-            if dest.exists():
-                shutil.rmtree(dest)
-            graded = shard / "course" / "autograded" / job.student / job.assignment
-            if graded.is_dir():
-                dest.parent.mkdir(parents=True, exist_ok=True)
-                shutil.move(str(graded), str(dest))
-        records += report
-    write_report(course, records)
+    with merge_lock(course.root, course.db_url, course.course_id):
+        with course.gradebook() as gb:
+            for student in everyone:
+                gb.update_or_create_student(student)
+        records = []
+        for shard, report in reports.items():
+            jobs = [Job(r.student, r.assignment) for r in report]
+            _merge_gradebook(course, f"sqlite:///{shard / 'course' / 'gradebook.db'}", jobs)
+            for job in jobs:
+                dest = course.path("autograded", job.student, job.assignment)
+                if dest.exists():
+                    shutil.rmtree(dest)
+                graded = shard / "course" / "autograded" / job.student / job.assignment
+                if graded.is_dir():
+                    dest.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.move(str(graded), str(dest))
+            records += report
+        write_report(course, records)
     return records
-
-
-# ----------------------------------------------------------------------------- everything
 
 
 def preflight(course: Course, options: Options) -> None:

@@ -60,6 +60,8 @@ from .files import (
 )
 from .records import Event
 
+# what nbgrader's exchange writes beside a submitted notebook: not the student's files
+_EXCHANGE_FILES = {"timestamp.txt", "submission_secret.txt"}
 # a notebook is text and answers; outputs are cleared before grading anyway
 MAX_NOTEBOOK_BYTES = 64 * 1024**2
 # raw HTML in Markdown that would run in a page; the pages show it cleaned (sanitize.py)
@@ -370,7 +372,7 @@ def _copy_extras(src: Path, dest: Path, files: list[Path], notebooks: set[Path])
         except OSError as exc:
             issues.append(Event("extra-files", f"{rel} not copied ({exc.strerror or exc})"))
             continue
-        if rel.name == "timestamp.txt" and len(rel.parts) == 1:
+        if rel.name in _EXCHANGE_FILES and len(rel.parts) == 1:
             continue
         extras.append(str(rel))
         if rel.suffix == ".py" and rel.stem in _SHADOWED:
