@@ -96,7 +96,7 @@ def lecture_explorers():
         ("optimizer_explorer (06)", lambda: widgets.optimizer_explorer()),
         (
             "landscape_explorer (07)",
-            lambda: widgets.landscape_explorer(X_sp, y_sp, activation="tanh", width=16, depth=4),
+            lambda: widgets.landscape_explorer(X_sp, y_sp, activation="tanh", width=16, depth=6),
         ),
         (
             "saturation_explorer (07)",

@@ -19,6 +19,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import FormatStrFormatter
 from scipy import special
+from threadpoolctl import threadpool_limits
 
 from ._checks import ShapeError, as_float_array, check_labels, check_same_shape, check_shape
 from .activations import ACTIVATIONS, get_activation, sigmoid_grad
@@ -556,10 +557,10 @@ def _check_classification_data(X, y, func):
 
 
 # The settings landscape_explorer offers. Every combination is trained and sliced once, when
-# the explorer is built (about 5 s for the lecture's 225 points), so a control only redraws.
+# the explorer is built (a few seconds for the lecture's 225 points), so a control only redraws.
 LANDSCAPE_ACTIVATIONS = ("sigmoid", "tanh", "relu")
 LANDSCAPE_WIDTHS = (4, 16, 64)
-LANDSCAPE_DEPTHS = (1, 2, 4, 6)
+LANDSCAPE_DEPTHS = (1, 2, 6)
 
 
 def architecture_slices(
@@ -597,6 +598,14 @@ def architecture_slices(
     X, y = _check_classification_data(X, y, "architecture_slices")
     C = int(y.max()) + 1
     slices = {}
+    # NOTE: these matrices are tiny; a second BLAS thread only fights for a loaded core
+    with threadpool_limits(1):
+        _train_and_slice_all(X, y, C, activations, widths, depths, epochs, seed, resolution, slices)
+    return slices
+
+
+def _train_and_slice_all(X, y, C, activations, widths, depths, epochs, seed, resolution, slices):
+    """The loop of :func:`architecture_slices`, filling ``slices`` in place."""
     for activation in activations:
         for width in widths:
             for depth in depths:
@@ -621,7 +630,6 @@ def architecture_slices(
                     "acc": history.train_acc[-1],
                     "n_parameters": model.n_parameters(),
                 }
-    return slices
 
 
 def _draw_landscape(fig, activation, width, depth, slices):
@@ -823,20 +831,22 @@ def saturation_explorer(
         )
     sizes = [X.shape[1], 32, 32, int(y.max()) + 1]
     curves = {}
-    for s in SATURATION_SCALES:
-        for t in SATURATION_SHIFTS:
-            model = _saturated_sigmoid_mlp(sizes, s, t, seed)
-            optimizer = SGD(lr=lr, momentum=momentum)
-            curves[s, t] = fit(
-                model,
-                X,
-                y,
-                optimizer=optimizer,
-                epochs=epochs,
-                batch_size=32,
-                rng=seed,
-                progress=False,
-            ).train_loss
+    # tiny matrices: one BLAS thread is fastest, and spares the other core
+    with threadpool_limits(1):
+        for s in SATURATION_SCALES:
+            for t in SATURATION_SHIFTS:
+                model = _saturated_sigmoid_mlp(sizes, s, t, seed)
+                optimizer = SGD(lr=lr, momentum=momentum)
+                curves[s, t] = fit(
+                    model,
+                    X,
+                    y,
+                    optimizer=optimizer,
+                    epochs=epochs,
+                    batch_size=32,
+                    rng=seed,
+                    progress=False,
+                ).train_loss
     draw = partial(
         _draw_saturation, X=X, sizes=sizes, seed=int(seed), curves=curves, lr=lr, momentum=momentum
     )
