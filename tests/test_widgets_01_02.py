@@ -1,5 +1,6 @@
 """Figures and the explorer of lectures 01 (anatomy) and 02 (activations)."""
 
+import ipywidgets
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
@@ -224,3 +225,37 @@ def test_neuron_explorer_rejects_bad_arguments():
         neuron_explorer(activation="swish")
     with pytest.raises(ValueError, match="neuron_explorer: argument 'w'"):
         neuron_explorer(w=10.0)
+
+
+# ------------------------------------------- fast redraws (every explorer; checked on 02's)
+
+
+def test_neuron_explorer_redraws_the_same_picture_for_the_same_values():
+    """Reused layout and renderer: back at earlier values, the picture is byte for byte the same."""
+    w = neuron_explorer(activation="sigmoid", w=1.0, b=0.0)
+    w.controls["b"].value = 1.0
+    at_one = w.png
+    w.controls["activation"].value = "relu"
+    w.controls["w"].value = -2.0
+    assert w.png != at_one
+    w.controls["activation"].value = "sigmoid"
+    w.controls["w"].value = 1.0
+    assert w.png == at_one
+
+
+def test_an_explorer_whose_picture_gains_an_axis_is_laid_out_afresh():
+    """The frozen layout applies only to pictures with the axes of the first one."""
+
+    def draw(fig, panels):
+        for k in range(panels):
+            ax = fig.add_subplot(1, panels, k + 1)
+            ax.plot([0, 1], [0, k + 1])
+            ax.set_title(f"panel {k + 1}")
+
+    w = nk.widgets.explorer(draw, panels=ipywidgets.IntSlider(value=1, min=1, max=3))
+    one = w.png
+    w.controls["panels"].value = 3
+    three = w.png
+    assert three.startswith(PNG_MAGIC) and three != one
+    w.controls["panels"].value = 1
+    assert w.png == one

@@ -198,7 +198,7 @@ def test_landscape_surface_needs_3d_axes_and_positive_losses_for_log():
 
 
 def test_landscape_explorer_redraws_for_a_new_architecture(spiral):
-    """The initial slice is drawn at creation; a new depth trains and draws a new network."""
+    """The initial slice is drawn at creation; a new depth draws another network's slice."""
     X, y = spiral
     w = widgets.landscape_explorer(X, y, activation="relu", width=4, depth=1, epochs=2)
     assert set(w.controls) == {"activation", "width", "depth"}
@@ -209,12 +209,46 @@ def test_landscape_explorer_redraws_for_a_new_architecture(spiral):
     assert w.png != first
 
 
+def test_architecture_slices_train_and_slice_every_combination(spiral):
+    """One entry per setting, equal to training that network and slicing it directly."""
+    X, y = spiral
+    slices = widgets.architecture_slices(
+        X, y, activations=["tanh"], widths=[4], depths=[1, 2], epochs=2, resolution=5
+    )
+    assert set(slices) == {("tanh", 4, 1), ("tanh", 4, 2)}
+    net = nk.MLP([2, 4, 4, 3], activation="tanh", rng=0)
+    run = nk.fit(
+        net, X, y, optimizer=nk.Adam(lr=0.01), epochs=2, batch_size=32, rng=0, progress=False
+    )
+    d1, d2 = nk.landscape.random_directions(net, rng=1)
+    A, B, L = nk.landscape.slice_2d(net, X, y, d1, d2, extent=1.0, resolution=5)
+    np.testing.assert_allclose(slices["tanh", 4, 2]["B"], B)
+    got = slices["tanh", 4, 2]
+    np.testing.assert_allclose(got["L"], L)
+    np.testing.assert_allclose(got["A"], A)
+    assert got["loss"] == pytest.approx(run.train_loss[-1], rel=1e-12)
+    assert got["acc"] == run.train_acc[-1]
+    assert got["n_parameters"] == net.n_parameters()
+
+
+def test_landscape_explorer_uses_given_slices_and_needs_all_of_them(spiral):
+    X, y = spiral
+    slices = widgets.architecture_slices(X, y, epochs=1, resolution=3)
+    w = widgets.landscape_explorer(X, y, activation="tanh", width=16, depth=6, slices=slices)
+    assert w.png.startswith(PNG_MAGIC)
+    del slices["sigmoid", 4, 1]
+    with pytest.raises(ValueError, match="landscape_explorer: argument 'slices' lacks 1 setting"):
+        widgets.landscape_explorer(X, y, slices=slices)
+
+
 def test_landscape_explorer_rejects_bad_settings(spiral):
     X, y = spiral
     with pytest.raises(ValueError, match="landscape_explorer: argument 'activation'"):
         widgets.landscape_explorer(X, y, activation="step")
     with pytest.raises(ValueError, match="landscape_explorer: argument 'width' must be one of"):
         widgets.landscape_explorer(X, y, width=5)
+    with pytest.raises(ValueError, match="landscape_explorer: argument 'depth' must be one of"):
+        widgets.landscape_explorer(X, y, depth=3)
     with pytest.raises(nk.ShapeError, match="landscape_explorer: argument 'y'"):
         widgets.landscape_explorer(X, y[:-1])
 
@@ -239,15 +273,38 @@ def test_saturation_explorer_draws_labelled_panels_and_redraws(spiral):
     assert w.png != first
 
     fig = Figure()
-    reference = [1.0, 0.9, 0.8]
+    curves = {(1.0, 4.0): [1.0, 0.9, 0.8], (1.0, 0.0): [1.1, 0.7, 0.5]}
     widgets._draw_saturation(
-        fig, 1.0, 4.0, X=X, y=y, epochs=3, lr=0.2, momentum=0.9, seed=0, reference=reference
+        fig, 1.0, 4.0, X=X, sizes=[2, 32, 32, 3], seed=0, curves=curves, lr=0.2, momentum=0.9
     )
     hist, curve = fig.axes
     assert hist.get_xlabel() and hist.get_ylabel() and hist.get_title()
     assert curve.get_xlabel() == "epoch" and curve.get_ylabel() == "training loss"
+    assert "final loss 0.800" in curve.get_title()
     # with every hidden bias at +4 most first-layer units start saturated
     assert int(hist.get_title().split("%")[0]) > 50
+
+
+def test_saturation_explorer_trains_every_setting_as_fit_does(spiral):
+    """The precomputed loss curves are those of nk.fit on the shifted network."""
+    X, y = spiral
+    w = widgets.saturation_explorer(X, y, epochs=2)
+    curves = w._draw.keywords["curves"]
+    assert set(curves) == {
+        (s, t) for s in widgets.SATURATION_SCALES for t in widgets.SATURATION_SHIFTS
+    }
+    net = widgets._saturated_sigmoid_mlp([2, 32, 32, 3], 3.0, -4.0, seed=0)
+    run = nk.fit(
+        net,
+        X,
+        y,
+        optimizer=nk.SGD(lr=0.2, momentum=0.9),
+        epochs=2,
+        batch_size=32,
+        rng=0,
+        progress=False,
+    )
+    np.testing.assert_allclose(curves[3.0, -4.0], run.train_loss, rtol=1e-12)
 
 
 def test_saturation_explorer_rejects_out_of_range_controls(spiral):
