@@ -97,6 +97,8 @@ hub/node_modules/.installed: hub/package.json hub/package-lock.json
 HUB_EXCHANGE ?= /srv/nbgrader/exchange
 hub: $(STAMP) hub-proxy
 	install -d -m 1777 $(HUB_EXCHANGE)
+	@# the course environment is world-readable; the answer key and the solutions must not be
+	chmod -R o-rwx grader solutions
 	NNKIT_EXCHANGE=$(HUB_EXCHANGE) $(BIN)/jupyterhub -f hub/jupyterhub_config.py $(ARGS)
 
 clean:

@@ -189,7 +189,8 @@ def postgres(scratch) -> Iterator[Postgres]:
 
 
 def make_course(dest: Path) -> Path:
-    """A course directory as an instructor clones it: config, Makefile, solutions, release.
+    """A course directory as an instructor clones it: config, Makefile, solutions, release,
+    the answer key.
 
     It has no .venv of its own: `make grade VENV=...` uses the course environment the hub
     runs on (copy2 keeps pyproject.toml older than that environment's install stamp).
@@ -197,7 +198,7 @@ def make_course(dest: Path) -> Path:
     dest.mkdir(parents=True)
     for name in ("nbgrader_config.py", "Makefile", "pyproject.toml"):
         shutil.copy2(ROOT / name, dest / name)
-    for name in ("solutions", "exercises"):
+    for name in ("solutions", "exercises", "grader"):
         shutil.copytree(ROOT / name, dest / name, copy_function=shutil.copy2)
     return dest
 
