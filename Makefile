@@ -8,6 +8,8 @@
 #   make grade      autograde submitted/<student>/<assignment>/, then write feedback/ and grades.csv
 #                   (in parallel and sandboxed: WORKERS=4 sets the workers, default one per core)
 #   make validate   run the instructor's solutions/ through nbgrader's validator; fails if a test fails
+#   make site       build the course website in _site/: every lecture executed, as static HTML
+#                   (SITE_ARGS="--binder OWNER/REPO" adds Binder links; see tools/site.py)
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
@@ -16,7 +18,7 @@ STAMP  := $(VENV)/.installed
 ARGS   ?=
 PYTEST_ARGS ?=
 
-.PHONY: lab test lint bench clean exercises grade validate
+.PHONY: lab test lint bench clean exercises grade validate site
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,8 +41,8 @@ lab: $(STAMP)
 		$(ALLOW_ROOT) $(ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check nnkit tests benchmarks
-	$(BIN)/ruff format --check nnkit tests benchmarks
+	$(BIN)/ruff check nnkit tests benchmarks tools
+	$(BIN)/ruff format --check nnkit tests benchmarks tools
 
 test: lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -70,5 +72,10 @@ grade: exercises
 validate: $(STAMP)
 	$(BIN)/python -m nnkit.grading validate solutions/*/*.ipynb
 
+# nbconvert + tools/site.py, not jupyter-book: see the docstring of tools/site.py.
+SITE_ARGS ?=
+site: $(STAMP)
+	$(BIN)/python tools/site.py --out _site $(SITE_ARGS)
+
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis .ruff_cache
+	rm -rf $(VENV) .pytest_cache .hypothesis .ruff_cache _site
