@@ -458,7 +458,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     for page in pages:
         print(
-            f"  {page.html_name}: {page.figures} figures ({page.explorers} explorers), "
+            f"  {page.html_name}: {page.figures} figures, of which {page.explorers} "
+            f"explorer{'' if page.explorers == 1 else 's'}, "
             f"ran in {page.seconds:.1f} s"
         )
     print(
