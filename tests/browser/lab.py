@@ -2,8 +2,9 @@
 
 The server runs from the project's .venv with every Jupyter directory (config,
 runtime, data, IPython) under a temporary folder, so the test neither reads nor
-changes ~/.jupyter. Chromium is Debian's /usr/bin/chromium driven by Playwright:
-Playwright's own browser download is not available on the course's machines.
+changes ~/.jupyter. The browser is a Chromium driven by Playwright, found by
+``find_browser`` (a system Chromium or Chrome, else Playwright's own download, else, for
+root on Debian, the ``chromium`` package installed on the spot).
 
 Notebook state is read from JupyterLab's models through ``window.jupyterapp``
 (the server is started with ``LabApp.expose_app_in_browser``); everything a
@@ -14,9 +15,11 @@ through the page itself.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -31,7 +34,10 @@ from playwright.sync_api import BrowserContext, Locator, Page, sync_playwright
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = ROOT / ".venv" / "bin"
-CHROMIUM = Path("/usr/bin/chromium")
+# a system browser, looked up on PATH in this order
+SYSTEM_BROWSERS = ("chromium", "chromium-browser", "google-chrome-stable", "google-chrome")
+PLAYWRIGHT_INSTALL = ".venv/bin/python -m playwright install chromium"
+APT_LOCK_SECONDS = 600  # another apt-get may be running on a shared machine
 # --headless is added by Playwright; a fresh --user-data-dir comes from launch_persistent_context.
 CHROMIUM_FLAGS = [
     "--no-sandbox",
@@ -185,13 +191,76 @@ def stop(process: subprocess.Popen) -> None:
 # --------------------------------------------------------------------------- browser
 
 
+class BrowserUnavailableError(RuntimeError):
+    """No Chromium to drive, and none could be installed; the message says how to get one."""
+
+
+def system_browser() -> str | None:
+    """A Chromium or Chrome on PATH (Debian's ``chromium``, a distribution's or Google's)."""
+    for name in SYSTEM_BROWSERS:
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+def playwright_browser() -> str | None:
+    """Playwright's own Chromium, if ``python -m playwright install chromium`` has run."""
+    with sync_playwright() as playwright:
+        path = playwright.chromium.executable_path
+    return path if path and os.path.isfile(path) else None
+
+
+def install_debian_chromium() -> str:
+    """As root with apt-get: install Debian's ``chromium``; '' if done, else why not."""
+    if os.geteuid() != 0 or shutil.which("apt-get") is None:
+        return "not root with apt-get, so nothing was installed"
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    lock = f"DPkg::Lock::Timeout={APT_LOCK_SECONDS}"
+    for command in (
+        ["apt-get", "-o", lock, "update"],
+        ["apt-get", "-o", lock, "install", "-y", "--no-install-recommends", "chromium"],
+    ):
+        done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            return f"`{' '.join(command)}` failed:\n{(done.stderr or done.stdout)[-2000:]}"
+    return ""
+
+
+@functools.cache
+def find_browser() -> str:
+    """The Chromium the browser tests drive, installing Debian's when root can.
+
+    In order: a system Chromium/Chrome on PATH; Playwright's own browser; as root with
+    apt-get, Debian's ``chromium`` installed now (what CI does). Cached per session.
+
+    Raises
+    ------
+    BrowserUnavailableError
+        None of these worked; the message gives the one command to run.
+    """
+    found = system_browser() or playwright_browser()
+    if found:
+        return found
+    why = install_debian_chromium()
+    found = system_browser()
+    if found:
+        return found
+    raise BrowserUnavailableError(
+        "The browser tests need Chromium: none on PATH "
+        f"({', '.join(SYSTEM_BROWSERS)}), no Playwright browser, and {why}.\n"
+        f"Run, in {ROOT}:\n    {PLAYWRIGHT_INSTALL}\n"
+        "(or, as root on Debian/Ubuntu: apt-get install -y chromium)"
+    )
+
+
 @contextlib.contextmanager
-def chromium(profile: Path) -> Iterator[BrowserContext]:
-    """A headless Chromium with a fresh profile in ``profile``."""
+def chromium(profile: Path, executable: str) -> Iterator[BrowserContext]:
+    """A headless Chromium (the binary ``executable``) with a fresh profile in ``profile``."""
     with sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
             str(profile),
-            executable_path=str(CHROMIUM),
+            executable_path=executable,
             headless=True,
             args=CHROMIUM_FLAGS,
             viewport=VIEWPORT,
