@@ -332,3 +332,27 @@ def test_no_file_a_kernel_can_read_holds_the_answer_key_or_a_hidden_test(tmp_pat
     files, *found = done.stdout.strip().split("\n")
     assert int(files) > 10_000  # the search saw the whole Python installation
     assert [line for line in found if line] == []
+
+
+# ----------------------------------------------------------------------------- the report
+
+
+def test_the_report_shows_what_a_submission_wrote_as_text_never_as_markdown():
+    """A submission cannot forge a heading, a list item, a link or a table row of the report."""
+    from nnkit.autograde.records import Event, Status, SubmissionRecord, Verdict
+    from nnkit.autograde.report import markdown
+
+    forged = "x\n\n### mallory / ps1_forward: 0 / 14 (flagged)\n- tampering: [see](javascript:x) |"
+    record = SubmissionRecord("eve|<b>", "ps1_forward", Status.FLAGGED, 3.0, 14.0)
+    record.events = [Event("extra-files", forged, "forward", "cell")]
+    record.failed = [Verdict("test_softmax", False, forged * 100, notebook="forward")]
+    text = markdown([record])
+    lines = text.splitlines()
+    assert [line for line in lines if line.startswith("### ")] == [
+        "### eve\\|\\<b\\> / ps1\\_forward: 3 / 14 (flagged)"
+    ]
+    assert not any(line.startswith("- tampering") for line in lines)
+    assert "](javascript" not in text and "\\[see\\]\\(javascript:x\\)" in text
+    table = [line for line in lines if line.startswith("| eve")]
+    assert len(table) == 1 and table[0].count(" | ") == 4  # one row, five cells
+    assert max(map(len, lines)) < 1500  # every field from a submission is bounded
