@@ -68,6 +68,7 @@ def course(tmp_path_factory) -> Path:
     course.mkdir()
     shutil.copy(ROOT / "nbgrader_config.py", course)
     shutil.copytree(ROOT / "solutions", course / "solutions")
+    shutil.copytree(ROOT / "grader", course / "grader")
     _run(_nbgrader("generate_assignment", "*", "--force"), course)
     submissions = {
         **cases.good(assignments=(cases.PS1,)),
