@@ -242,7 +242,7 @@ def find_browser() -> str:
     found = system_browser() or playwright_browser()
     if found:
         return found
-    why = install_debian_chromium()
+    why = install_debian_chromium() or "apt-get installed chromium, yet none is on PATH"
     found = system_browser()
     if found:
         return found
