@@ -113,6 +113,10 @@ def lecture_explorers():
                 digits_model, X_dig_test, y_dig_test, image_shape=(8, 8)
             ),
         ),
+        (
+            "signal_explorer (09)",
+            lambda: widgets.signal_explorer(depth=12, activation="relu", init="xavier"),
+        ),
     ]
 
 
