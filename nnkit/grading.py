@@ -215,14 +215,17 @@ def record() -> Iterator[list[dict]]:
     """Collect every comparison made inside the block, for measuring the grader's margins.
 
     Yields a list that fills with ``{"function", "label", "ratio"}`` records, one per
-    comparison, ``ratio`` being the largest error divided by its tolerance.
+    comparison, ``ratio`` being the largest error divided by its tolerance. Blocks nest:
+    an enclosing block sees the comparisons of the blocks inside it too.
     """
     global _records
     previous, _records = _records, []
     try:
         yield _records
     finally:
-        _records = previous
+        mine, _records = _records, previous
+        if previous is not None:
+            previous.extend(mine)
 
 
 # --------------------------------------------------------------------------- calling
