@@ -388,7 +388,7 @@ def test_record_collects_every_comparison_and_nests():
             g.check(lambda z: 2 * z, Z, expected=Z)
     assert [r["function"] for r in inner] == ["<lambda>"]
     assert 0 < inner[0]["ratio"] < 1
-    assert [r["ratio"] for r in outer][0] == 0 and len(outer) == 3  # the inner one included
+    assert len(outer) == 3 and outer[0]["ratio"] == 0  # the inner one included
     assert outer[1] == inner[0] and outer[2]["ratio"] > 1
 
 
