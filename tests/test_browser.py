@@ -30,11 +30,9 @@ from playwright.sync_api import expect
 from tests.browser.lab import (
     KERNEL_START_MS,
     RUN_ALL_MS,
-    BrowserUnavailableError,
     Lab,
     cell_errors,
     chromium,
-    find_browser,
     running_lab,
 )
 from tests.notebooks import ROOT, warm_up
@@ -88,14 +86,6 @@ def course(tmp_path_factory) -> Path:
         else:
             shutil.copy2(source, course / name)
     return course
-
-
-@pytest.fixture(scope="module")
-def browser_executable() -> str:
-    try:
-        return find_browser()
-    except BrowserUnavailableError as exc:
-        pytest.fail(str(exc), pytrace=False)
 
 
 @pytest.fixture(scope="module")

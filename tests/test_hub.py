@@ -583,10 +583,10 @@ def _cell_sources(nb: nbformat.NotebookNode) -> str:
     return "\n".join(c.source for c in nb.cells)
 
 
-def test_a_term_on_the_hub(postgres, scratch):
+def test_a_term_on_the_hub(postgres, scratch, browser_executable):
     """Release, fetch, submit (twice, late), collect, `make grade`, feedback, Canvas CSV:
     the whole loop through the hub, by an instructor and three students in Chromium."""
-    from tests.browser.lab import chromium, find_browser
+    from tests.browser.lab import chromium
 
     shutil.rmtree(ARTIFACTS, ignore_errors=True)
     url = postgres.database("term")
@@ -614,7 +614,7 @@ def test_a_term_on_the_hub(postgres, scratch):
         traversable(ROOT, Path(sys.base_prefix)),
         unix_accounts(members) as passwords,
         running_hub(env, state) as hub,
-        chromium(scratch / "chromium", find_browser()) as browser,
+        chromium(scratch / "chromium", browser_executable) as browser,
     ):
         timings["hub start-up (process start to API answering)"] = hub.startup_seconds
         teach_home = Path(pwd.getpwnam(INSTRUCTOR).pw_dir)

@@ -25,7 +25,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 import nbformat
 import pytest
 
-from tests.browser.lab import BrowserUnavailableError, chromium, find_browser
+from tests.browser.lab import chromium
 from tests.notebooks import ROOT, warm_up
 from tools.site import BINDER, DEFAULT_LAB_LINK, build
 
@@ -74,15 +74,11 @@ def url(site):
 
 
 @pytest.fixture(scope="module")
-def reader(url, tmp_path_factory):
+def reader(url, tmp_path_factory, browser_executable):
     """One browser page, with every request it makes and every failure recorded."""
-    try:
-        executable = find_browser()
-    except BrowserUnavailableError as exc:
-        pytest.fail(str(exc), pytrace=False)
     shutil.rmtree(ARTIFACTS, ignore_errors=True)
     ARTIFACTS.mkdir(parents=True)
-    with chromium(tmp_path_factory.mktemp("site-profile"), executable) as context:
+    with chromium(tmp_path_factory.mktemp("site-profile"), browser_executable) as context:
         page = context.new_page()
         page.set_default_timeout(LOAD_MS)
         page.requests, page.failures = [], []

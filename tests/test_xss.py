@@ -35,7 +35,7 @@ from nbgrader.api import Gradebook
 
 from nnkit.autograde.sanitize import REMOVED_SCRIPT
 from tests.autograde_corpus import cases
-from tests.browser.lab import BrowserUnavailableError, chromium, find_browser, running_lab
+from tests.browser.lab import chromium, running_lab
 from tests.notebooks import warm_up
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(1200)]
@@ -89,12 +89,9 @@ def course(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def browser(course, tmp_path_factory):
-    try:
-        executable = find_browser()
-    except BrowserUnavailableError as exc:
-        pytest.fail(str(exc), pytrace=False)
-    with chromium(tmp_path_factory.mktemp("chromium-profile"), executable) as context:
+def browser(course, tmp_path_factory, browser_executable):
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    with chromium(profile, browser_executable) as context:
         yield context
 
 
