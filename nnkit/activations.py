@@ -3,7 +3,8 @@
 Every activation ``f`` comes with ``f_grad(z) = df/dz``, evaluated elementwise.
 Both keep the shape of ``z``; float32 input stays float32, float64 stays
 float64, and integer input becomes float64. ``ACTIVATIONS`` maps each name to an
-:class:`Activation` record, so tests and layers can loop over all of them.
+:class:`ActivationFunction` record, so tests and layers can loop over all of them.
+(The layer that applies one inside a network is ``nnkit.layers.Activation``.)
 
 Derivatives at kinks follow the usual conventions (and the exercises):
 ``relu_grad(0) = 0``, ``leaky_relu_grad(0) = alpha``. ``step`` and ``sign`` are
@@ -14,6 +15,7 @@ flat almost everywhere: their ``_grad`` is 0 and their record says
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -23,7 +25,7 @@ from ._checks import as_float_array
 
 __all__ = [
     "ACTIVATIONS",
-    "Activation",
+    "ActivationFunction",
     "gelu",
     "gelu_grad",
     "gelu_tanh",
@@ -349,7 +351,7 @@ def gelu_tanh_grad(z):
 
 
 @dataclass(frozen=True)
-class Activation:
+class ActivationFunction:
     """Registry record: an activation, its derivative, and whether it has a useful one.
 
     Attributes
@@ -374,40 +376,40 @@ class Activation:
         return self.fn(z)
 
 
-ACTIVATIONS: dict[str, Activation] = {
+ACTIVATIONS: dict[str, ActivationFunction] = {
     a.name: a
     for a in [
-        Activation("linear", linear, linear_grad),
-        Activation("step", step, step_grad, differentiable=False),
-        Activation("sign", sign, sign_grad, differentiable=False),
-        Activation("sigmoid", sigmoid, sigmoid_grad),
-        Activation("tanh", tanh, tanh_grad),
-        Activation("relu", relu, relu_grad),
-        Activation("leaky_relu", leaky_relu, leaky_relu_grad),
-        Activation("gelu", gelu, gelu_grad),
-        Activation("gelu_tanh", gelu_tanh, gelu_tanh_grad),
+        ActivationFunction("linear", linear, linear_grad),
+        ActivationFunction("step", step, step_grad, differentiable=False),
+        ActivationFunction("sign", sign, sign_grad, differentiable=False),
+        ActivationFunction("sigmoid", sigmoid, sigmoid_grad),
+        ActivationFunction("tanh", tanh, tanh_grad),
+        ActivationFunction("relu", relu, relu_grad),
+        ActivationFunction("leaky_relu", leaky_relu, leaky_relu_grad),
+        ActivationFunction("gelu", gelu, gelu_grad),
+        ActivationFunction("gelu_tanh", gelu_tanh, gelu_tanh_grad),
     ]
 }
 
 
-def get_activation(name: str | Activation) -> Activation:
+def get_activation(name: str | ActivationFunction) -> ActivationFunction:
     """Look up an activation record by name (a record is returned unchanged).
 
     Parameters
     ----------
-    name : str or Activation
+    name : str or ActivationFunction
         One of ``ACTIVATIONS``' keys.
 
     Returns
     -------
-    Activation
+    ActivationFunction
 
     Raises
     ------
     ValueError
         For an unknown name, listing the known ones.
     """
-    if isinstance(name, Activation):
+    if isinstance(name, ActivationFunction):
         return name
     try:
         return ACTIVATIONS[name]
@@ -416,3 +418,17 @@ def get_activation(name: str | Activation) -> Activation:
         raise ValueError(
             f"get_activation: unknown activation {name!r}; choose one of {known}"
         ) from None
+
+
+def __getattr__(name):
+    # NOTE: the record was called ``Activation`` until 0.1.0, like the layer ``nk.Activation``;
+    # docs/nnkit.md documented the old name, so it still works, with a warning.
+    if name == "Activation":
+        warnings.warn(
+            "nnkit.activations.Activation is now nnkit.activations.ActivationFunction "
+            "(nk.Activation is the layer)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return ActivationFunction
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

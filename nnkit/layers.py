@@ -180,7 +180,7 @@ def activation_forward(Z, name):
     Parameters
     ----------
     Z : array_like, any shape, usually (N, M)
-    name : str or activations.Activation
+    name : str or activations.ActivationFunction
         A key of ``nnkit.ACTIVATIONS`` (or a record).
 
     Returns
@@ -394,11 +394,11 @@ class Linear(_Classifier, Layer):
 
 
 class Activation(Layer):
-    """Elementwise activation layer A = f(Z), no parameters.
+    """Elementwise activation layer A = f(Z), no parameters (it applies an ``ActivationFunction``).
 
     Parameters
     ----------
-    name : str or activations.Activation
+    name : str or activations.ActivationFunction
         A key of ``nnkit.ACTIVATIONS``, e.g. ``"relu"``.
     """
 

@@ -38,6 +38,7 @@ def test_registry_lists_every_activation_of_the_contract():
         assert record.name == name
         assert record.fn is getattr(act, name)
         assert record.grad is getattr(act, f"{name}_grad")
+        assert isinstance(record, act.ActivationFunction)
     assert {n for n, a in nk.ACTIVATIONS.items() if not a.differentiable} == {"step", "sign"}
 
 
@@ -137,3 +138,19 @@ def test_unknown_activation_lists_the_known_ones():
     with pytest.raises(ValueError, match=r"unknown activation 'rleu'.*'relu'"):
         act.get_activation("rleu")
     assert act.get_activation(nk.ACTIVATIONS["tanh"]) is nk.ACTIVATIONS["tanh"]
+
+
+def test_the_record_and_the_layer_have_different_names():
+    """nk.Activation is the layer; the registry holds ActivationFunction records."""
+    assert nk.Activation is nk.layers.Activation
+    assert nk.Activation is not act.ActivationFunction
+    assert isinstance(nk.Activation("relu").activation, act.ActivationFunction)
+    assert "Activation" not in act.__all__
+
+
+def test_the_old_record_name_still_works_with_a_deprecation_warning():
+    with pytest.warns(DeprecationWarning, match=r"now nnkit\.activations\.ActivationFunction"):
+        record_class = act.Activation
+    assert record_class is act.ActivationFunction
+    with pytest.raises(AttributeError, match="has no attribute 'Activations'"):
+        act.Activations  # noqa: B018 (the attribute access is the test)
