@@ -5,7 +5,6 @@ import numpy as np
 import pytest
 from matplotlib.container import BarContainer
 from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
 
 import nnkit as nk
 from nnkit import plotting, widgets
@@ -145,10 +144,11 @@ def test_width_explorer_names_its_bad_arguments():
 # ------------------------------------------------------------------ plotting helpers
 
 
-def test_probability_bars_returns_the_bars_with_the_target_highlighted():
+def test_probability_bars_draws_the_bars_with_the_target_highlighted():
     _, ax = plt.subplots()
     p = np.array([0.1, 0.7, 0.2])
-    bars = plotting.probability_bars(p, ["a", "b", "c"], target=1, ax=ax)
+    assert plotting.probability_bars(p, ["a", "b", "c"], target=1, ax=ax) is ax
+    bars = ax.containers[-1]
     assert isinstance(bars, BarContainer)
     np.testing.assert_allclose([b.get_height() for b in bars], p)
     colours = [b.get_facecolor() for b in bars]
@@ -158,9 +158,9 @@ def test_probability_bars_returns_the_bars_with_the_target_highlighted():
 
 def test_probability_bars_makes_its_own_axes_when_none_given():
     before = plt.get_fignums()
-    bars = plotting.probability_bars([0.5, 0.5])
+    ax = plotting.probability_bars([0.5, 0.5])
     assert len(plt.get_fignums()) == len(before) + 1
-    assert [t.get_text() for t in bars[0].axes.get_xticklabels()] == ["0", "1"]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["0", "1"]
 
 
 def test_probability_bars_checks_labels_and_target():
@@ -170,11 +170,13 @@ def test_probability_bars_checks_labels_and_target():
         plotting.probability_bars([0.5, 0.5], target=2)
 
 
-def test_plot_fit_1d_returns_the_prediction_line():
+def test_plot_fit_1d_draws_the_prediction_line_last():
     _, ax = plt.subplots()
     x = np.linspace(-1, 1, 20)
-    line = plotting.plot_fit_1d(x, x**2, 0.9 * x**2, x_train=x, y_train=x**2, label="g", ax=ax)
-    assert isinstance(line, Line2D)
+    assert (
+        plotting.plot_fit_1d(x, x**2, 0.9 * x**2, x_train=x, y_train=x**2, label="g", ax=ax) is ax
+    )
+    line = ax.lines[-1]
     np.testing.assert_allclose(line.get_ydata(), 0.9 * x**2)
     assert line.get_label() == "g"
     assert labelled(ax)
@@ -187,7 +189,8 @@ def test_plot_error_vs_width_draws_log_log_lines():
     _, ax = plt.subplots()
     widths = [1, 2, 4, 8]
     errors = {"tanh": [0.5, 0.2, 0.05, 0.01], "relu": [0.6, 0.3, 0.1, 0.02]}
-    lines = plotting.plot_error_vs_width(widths, errors, ax=ax, ylabel="RMSE")
+    assert plotting.plot_error_vs_width(widths, errors, ax=ax, ylabel="RMSE") is ax
+    lines = ax.lines[-2:]
     assert [line.get_label() for line in lines] == ["tanh", "relu"]
     np.testing.assert_allclose(lines[1].get_ydata(), errors["relu"])
     assert ax.get_xscale() == "log" and ax.get_yscale() == "log"

@@ -155,16 +155,15 @@ def test_plot_loss_surface_evaluates_the_grid_once_and_labels_the_axes():
         calls.append(W.shape)
         return quadratic(W)
 
-    contours = plot_loss_surface(loss, xlim=(-2, 2), ylim=(-1, 1), n=30)
-    assert isinstance(contours, QuadContourSet)
+    ax = plot_loss_surface(loss, xlim=(-2, 2), ylim=(-1, 1), n=30)
+    assert isinstance(ax.collections[-1], QuadContourSet)
     assert calls == [(900, 2)]
-    ax = contours.axes
     assert ax.get_xlabel() == "$w_1$" and ax.get_ylabel() == "$w_2$"
     assert ax.get_xlim() == (-2, 2) and ax.get_ylim() == (-1, 1)
 
 
 def test_plot_loss_surface_log_levels_are_geometric_above_the_minimum():
-    contours = plot_loss_surface(quadratic, n=41, levels=10)
+    contours = plot_loss_surface(quadratic, n=41, levels=10).collections[-1]
     heights = np.asarray(contours.levels) - quadratic(np.zeros((1, 2)))[0]
     ratios = heights[1:] / heights[:-1]
     assert len(heights) == 10
@@ -173,7 +172,7 @@ def test_plot_loss_surface_log_levels_are_geometric_above_the_minimum():
 
 
 def test_plot_loss_surface_linear_levels_on_request():
-    contours = plot_loss_surface(quadratic, n=41, levels=8, log=False)
+    contours = plot_loss_surface(quadratic, n=41, levels=8, log=False).collections[-1]
     steps = np.diff(contours.levels)
     np.testing.assert_allclose(steps, steps[0])
 
@@ -186,10 +185,11 @@ def test_plot_loss_surface_refuses_a_loss_that_does_not_map_rows():
 # --------------------------------------------------------------- plot_trajectory
 
 
-def test_plot_trajectory_returns_the_path_line_with_start_and_end_marks():
+def test_plot_trajectory_draws_the_path_line_with_start_and_end_marks():
     path = np.array([[0.0, 0.0], [1.0, 0.5], [1.5, 0.2]])
     _, ax = plt.subplots()
-    line = plot_trajectory(path, ax=ax, label="GD", color="tab:red")
+    assert plot_trajectory(path, ax=ax, label="GD", color="tab:red") is ax
+    line = ax.lines[-3]
     np.testing.assert_array_equal(line.get_xydata(), path)
     assert line.get_label() == "GD"
     # the start and the end get their own markers, in the path's colour

@@ -44,11 +44,11 @@ def bowl(resolution=9):
 
 def test_confusion_matrix_counts_true_rows_against_predicted_columns():
     """Cell (i, j) counts the rows with true class i predicted as j."""
-    image = plotting.confusion_matrix([0, 0, 1, 2, 2, 2], [0, 1, 1, 2, 2, 0])
+    ax = plotting.confusion_matrix([0, 0, 1, 2, 2, 2], [0, 1, 1, 2, 2, 0])
+    image = ax.images[-1]
     assert isinstance(image, AxesImage)
     expected = [[1, 1, 0], [0, 1, 0], [1, 0, 2]]
     np.testing.assert_array_equal(image.get_array(), expected)
-    ax = image.axes
     assert ax.get_xlabel() == "predicted class"
     assert ax.get_ylabel() == "true class"
     assert [t.get_text() for t in ax.texts] == [str(v) for v in np.ravel(expected)]
@@ -58,16 +58,15 @@ def test_confusion_matrix_normalised_rows_sum_to_one():
     """normalize=True turns each row into the fractions of that true class."""
     rng = np.random.default_rng(0)
     y_true, y_pred = rng.integers(0, 4, 200), rng.integers(0, 4, 200)
-    K = plotting.confusion_matrix(y_true, y_pred, normalize=True).get_array()
+    K = plotting.confusion_matrix(y_true, y_pred, normalize=True).images[-1].get_array()
     np.testing.assert_allclose(K.sum(axis=1), 1.0)
     assert K[1, 2] == pytest.approx(np.mean(y_pred[y_true == 1] == 2))
 
 
 def test_confusion_matrix_n_classes_adds_empty_classes_and_draws_into_given_ax():
     _, ax = plt.subplots()
-    image = plotting.confusion_matrix([0, 1], [1, 1], ax=ax, n_classes=4)
-    assert image.axes is ax
-    assert image.get_array().shape == (4, 4)
+    assert plotting.confusion_matrix([0, 1], [1, 1], ax=ax, n_classes=4) is ax
+    assert ax.images[-1].get_array().shape == (4, 4)
 
 
 def test_confusion_matrix_rejects_bad_input():
@@ -86,7 +85,8 @@ def test_image_grid_places_every_image_in_its_tile(digits):
     """Rows of 64 pixels become 8 x 8 tiles, left to right, top to bottom, titles above."""
     X, y = digits
     titles = [f"label {c}" for c in y[:7]]
-    image = plotting.image_grid(X[:7], titles=titles, ncols=3)
+    ax = plotting.image_grid(X[:7], titles=titles, ncols=3)
+    image = ax.images[-1]
     assert isinstance(image, AxesImage)
     mosaic = np.nan_to_num(np.ma.filled(image.get_array(), np.nan), nan=-1.0)
     windows = np.lib.stride_tricks.sliding_window_view(mosaic, (8, 8))
@@ -100,14 +100,14 @@ def test_image_grid_places_every_image_in_its_tile(digits):
     rows, cols = zip(*corners, strict=True)
     assert rows[0] == rows[1] == rows[2] < rows[3] == rows[4] == rows[5] < rows[6]
     assert cols[0] < cols[1] < cols[2] and cols[0] == cols[3] == cols[6]
-    assert [t.get_text() for t in image.axes.texts] == titles
-    assert not image.axes.axison
+    assert [t.get_text() for t in ax.texts] == titles
+    assert not ax.axison
 
 
 def test_image_grid_shared_limits_keep_raw_values():
     """With vmin and vmax the pixel values are drawn unscaled, e.g. signed weights."""
     W = np.array([[-2.0, 0.0, 1.0, 2.0], [0.5, 0.5, 0.5, 0.5]])
-    image = plotting.image_grid(W, vmin=-2, vmax=2, cmap="RdBu_r")
+    image = plotting.image_grid(W, vmin=-2, vmax=2, cmap="RdBu_r").images[-1]
     mosaic = np.ma.filled(image.get_array(), np.nan)
     np.testing.assert_allclose(mosaic[:2, :2], [[-2.0, 0.0], [1.0, 2.0]])
     assert image.get_clim() == (-2, 2)
@@ -115,8 +115,8 @@ def test_image_grid_shared_limits_keep_raw_values():
 
 def test_image_grid_accepts_3d_images_and_title_colours():
     images = np.arange(2 * 3 * 5, dtype=float).reshape(2, 3, 5)
-    image = plotting.image_grid(images, titles=["a", "b"], title_colors=["red", "blue"])
-    assert [t.get_color() for t in image.axes.texts] == ["red", "blue"]
+    ax = plotting.image_grid(images, titles=["a", "b"], title_colors=["red", "blue"])
+    assert [t.get_color() for t in ax.texts] == ["red", "blue"]
 
 
 def test_image_grid_rejects_bad_shapes():
@@ -134,8 +134,9 @@ def test_image_grid_rejects_bad_shapes():
 def test_landscape_contour_log_levels_labels_and_colorbar():
     A, B, L = bowl()
     fig, ax = plt.subplots()
-    contours = plotting.plot_landscape_contour(A, B, L, ax=ax, levels=8)
-    assert isinstance(contours, QuadContourSet)
+    assert plotting.plot_landscape_contour(A, B, L, ax=ax, levels=8) is ax
+    contours = ax.collections[-2]
+    assert isinstance(contours, QuadContourSet) and contours.filled
     assert isinstance(contours.norm, LogNorm)
     np.testing.assert_allclose(contours.levels, np.geomspace(L.min(), L.max(), 9))
     assert ax.get_xlabel().startswith("$a$") and ax.get_ylabel().startswith("$b$")
@@ -147,9 +148,10 @@ def test_landscape_contour_log_levels_labels_and_colorbar():
 def test_landscape_contour_fixed_linear_levels_without_colorbar():
     A, B, L = bowl()
     _, ax = plt.subplots()
-    contours = plotting.plot_landscape_contour(
+    plotting.plot_landscape_contour(
         A, B, L, ax=ax, levels=[0.0, 0.5, 1.0], log=False, colorbar=False
     )
+    contours = ax.collections[-2]
     assert not isinstance(contours.norm, LogNorm)
     np.testing.assert_allclose(contours.levels, [0.0, 0.5, 1.0])
     assert len(ax.figure.axes) == 1
@@ -164,21 +166,37 @@ def test_landscape_contour_rejects_bad_input():
 
 
 def test_loss_colorbar_shared_by_several_axes():
+    """One bar beside both panels, for the filled contours (not the black lines over them)."""
     A, B, L = bowl()
     fig, axes = plt.subplots(1, 2)
     for ax in axes:
-        contours = plotting.plot_landscape_contour(A, B, L, ax=ax, colorbar=False)
-    bar = plotting.loss_colorbar(contours, axes, label="training loss")
-    assert bar.ax.get_ylabel() == "training loss"
-    assert len(fig.axes) == 3
+        plotting.plot_landscape_contour(A, B, L, ax=ax, colorbar=False)
+    bar_ax = plotting.loss_colorbar(axes, label="training loss")
+    assert bar_ax.get_ylabel() == "training loss"
+    assert len(fig.axes) == 3 and bar_ax is fig.axes[2]
+    assert bar_ax.collections, "the bar shows no colours"
+    labels = [t.get_text() for t in bar_ax.get_yticklabels()]
+    assert labels and all(labels)
+
+
+def test_loss_colorbar_for_contour_lines_and_its_errors():
+    """Lines only (plot_loss_surface) get a bar too; axes without contours are refused."""
+    fig, ax = plt.subplots()
+    plotting.plot_loss_surface(lambda W: (W**2).sum(axis=1), n=20, log=False, ax=ax)
+    plotting.loss_colorbar(ax)
+    assert len(fig.axes) == 2
+    with pytest.raises(ValueError, match="loss_colorbar: no contours drawn"):
+        plotting.loss_colorbar(plt.subplots()[1])
+    with pytest.raises(TypeError, match="loss_colorbar: argument 'ax' must be an Axes"):
+        plotting.loss_colorbar(ax.collections[-1])
 
 
 def test_landscape_surface_heights_and_axes():
     A, B, L = bowl()
     fig = plt.figure()
     ax = fig.add_subplot(projection="3d")
-    surface = plotting.plot_landscape_surface(A, B, L, ax=ax, log=True)
-    assert isinstance(surface, Poly3DCollection)
+    assert plotting.plot_landscape_surface(A, B, L, ax=ax, log=True) is ax
+    assert isinstance(ax.collections[-1], Poly3DCollection)
     assert ax.get_zlabel() == "$\\log_{10}$ loss"
     low, high = ax.get_zlim()
     assert low <= np.log10(L.min()) and high >= np.log10(L.max())
@@ -191,7 +209,8 @@ def test_landscape_surface_needs_3d_axes_and_positive_losses_for_log():
         plotting.plot_landscape_surface(A, B, L, ax=flat)
     with pytest.raises(ValueError, match="positive"):
         plotting.plot_landscape_surface(A, B, L - 1.0, log=True)
-    assert isinstance(plotting.plot_landscape_surface(A, B, L), Poly3DCollection)
+    new = plotting.plot_landscape_surface(A, B, L)
+    assert new.name == "3d" and isinstance(new.collections[-1], Poly3DCollection)
 
 
 # ------------------------------------------------------------------------ explorers

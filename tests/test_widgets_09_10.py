@@ -25,7 +25,8 @@ def test_layer_histograms_stack_one_polygon_per_layer_at_its_height():
     """Layer l's histogram sits on the line y = l and reaches at most l + 0.9."""
     rng = np.random.default_rng(0)
     samples = [rng.normal(size=500) * s for s in (0.5, 1.0, 2.0)]
-    collection = plotting.plot_layer_histograms(samples, np.linspace(-3, 3, 13))
+    ax = plotting.plot_layer_histograms(samples, np.linspace(-3, 3, 13))
+    collection = ax.collections[-1]
     assert isinstance(collection, PolyCollection)
     paths = collection.get_paths()
     assert len(paths) == 3
@@ -33,15 +34,14 @@ def test_layer_histograms_stack_one_polygon_per_layer_at_its_height():
         y = path.vertices[:, 1]
         assert y.min() == pytest.approx(level)
         assert y.max() == pytest.approx(level + 0.9)  # the tallest bin is scaled to 0.9
-    ax = collection.axes
     assert ax.get_xlim() == (-3.0, 3.0)
     assert ax.get_ylabel() == "layer"
 
 
 def test_layer_histograms_count_outliers_in_the_edge_bins():
     """Values beyond the edges pile up in the first and last bin instead of vanishing."""
-    collection = plotting.plot_layer_histograms([[-50.0, -50.0, 0.1, 50.0]], [-1, 0, 1])
-    y = collection.get_paths()[0].vertices[:, 1]
+    ax = plotting.plot_layer_histograms([[-50.0, -50.0, 0.1, 50.0]], [-1, 0, 1])
+    y = ax.collections[-1].get_paths()[0].vertices[:, 1]
     # bins [-1, 0) holds the two clipped -50s (the tallest), [0, 1] the 0.1 and the clipped 50
     np.testing.assert_allclose(np.unique(np.round(y, 6)), [1.0, 1.9])
 
