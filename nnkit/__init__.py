@@ -102,6 +102,7 @@ __all__ = [
 
 # Imported on first attribute access (``nk.torch_interop``): torch takes seconds to import,
 # and plotting/widgets pull in pyplot and ipywidgets, which library users may not want.
+# They stay out of __all__, which `from nnkit import *` would import them for.
 _LAZY_MODULES = {"plotting", "torch_interop", "widgets"}
 
 
@@ -109,3 +110,8 @@ def __getattr__(name):
     if name in _LAZY_MODULES:
         return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    """The package's names and the lazy modules, so tab completion offers ``nk.plotting``."""
+    return sorted(set(globals()) | _LAZY_MODULES)
