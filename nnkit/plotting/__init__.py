@@ -18,7 +18,7 @@ module              lecture  functions
 Every function is re-exported here: ``nk.plotting.draw_network(...)``.
 
 One convention for all of them
--------------------------------
+------------------------------
 - **One panel each.** A function draws on one matplotlib Axes, passed as the
   keyword ``ax=``; with ``ax=None`` it makes a new figure of a size that suits
   the picture. Several panels are made by the caller (``plt.subplots``), one
