@@ -442,6 +442,10 @@ def test_every_check_of_a_cell_runs_and_the_failures_are_listed():
     verdict = judge.run_test("t", source, {"f": double}, grading)
     assert not verdict.passed
     assert (verdict.passed_checks, verdict.total_checks) == (3, 5)
+    assert [f.splitlines()[0] for f in verdict.failures] == [
+        "double(x=2) returned a wrong result.",
+        "double(x=4) returned a wrong result.",
+    ]
     lines = verdict.message.splitlines()
     assert lines[0] == "3 of 5 checks passed."
     assert lines[1] == "[1] double(x=2) returned a wrong result."

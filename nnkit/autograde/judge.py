@@ -246,6 +246,7 @@ class Tally:
         passed_checks = len(self.outcomes) - len(failures)
         verdict = Verdict(grade_id, passed=not failures and self.stopped is None)
         verdict.passed_checks, verdict.total_checks = passed_checks, total
+        verdict.failures = failures
         if verdict.passed:
             return verdict
         lines = [f"{passed_checks} of {total} checks passed."]

@@ -94,7 +94,8 @@ class Verdict:
     """What the judge decided about one test cell.
 
     ``passed_checks`` of ``total_checks`` checks passed (a check the cell never reached
-    counts as failed); ``library`` lists library functions the student's code was seen to use.
+    counts as failed); ``failures`` holds each failing check's message, in order, and
+    ``message`` sums them up for the student; ``library`` lists library functions the student's code was seen to use.
     """
 
     grade_id: str
@@ -102,6 +103,7 @@ class Verdict:
     message: str = ""
     passed_checks: int = 0
     total_checks: int = 0
+    failures: list[str] = field(default_factory=list)
     library: list[str] = field(default_factory=list)
     notebook: str = ""
 
