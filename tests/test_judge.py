@@ -593,3 +593,21 @@ def test_stale_and_forged_handles_are_refused(kernel):
         channel.decode({"$obj": [0, "Value"]}, [])
     with pytest.raises(channel.ChannelError, match="handle"):
         channel.decode({"$obj": [-1, "Value"]}, [], obj=lambda h, n: None)
+
+
+def test_once_a_cell_has_used_its_time_its_later_checks_fail_without_calling(kernel):
+    calls = []
+
+    def slow(x):
+        calls.append(x)
+        time.sleep(0.4)
+        return 2 * x
+
+    k = kernel({"slow": slow}, timeout=5.0)
+    k.connection.budget_end = time.monotonic() + 0.2  # the cell's time runs out in the first call
+    source = "for x in range(5):\n    grading.check(slow, x, expected=2 * x)\n"
+    verdict = judge.run_test("t", source, k.functions, grading)
+    # the first call outlived the cell's time but answered within the grace after the stall
+    assert not verdict.passed and (verdict.passed_checks, verdict.total_checks) == (1, 5)
+    assert k.stalls == 1 and calls == [0]  # the four checks after it never reached the kernel
+    assert "used up this test cell's time" in verdict.failures[-1]

@@ -95,7 +95,8 @@ class Verdict:
 
     ``passed_checks`` of ``total_checks`` checks passed (a check the cell never reached
     counts as failed); ``failures`` holds each failing check's message, in order, and
-    ``message`` sums them up for the student; ``library`` lists library functions the student's code was seen to use.
+    ``message`` sums them up for the student; ``library`` lists library functions the
+    student's code was seen to use.
     """
 
     grade_id: str
