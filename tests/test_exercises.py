@@ -212,7 +212,7 @@ def test_corpus_answers_are_told_apart_for_the_right_reason(assignment, seed):
         if answer.kind == "right" and not result.passed:
             wrongly.append(f"{answer.label} failed: {result.message[:300]}")
         elif answer.kind == "wrong":
-            first = result.message.splitlines()[0] if result.message else ""
+            first = result.failures[0] if result.failures else ""
             if result.passed or not first.startswith(answer.function):
                 wrongly.append(f"{answer.label}: {'passed' if result.passed else first}")
             elif "NameError" in result.message:

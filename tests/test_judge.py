@@ -16,6 +16,7 @@ import os
 import struct
 import threading
 import time
+import types
 import warnings
 
 import numpy as np
@@ -415,3 +416,198 @@ def test_the_judge_ignores_its_own_warnings_but_not_the_students():
             {"f": lambda v: v}, grading,
         )  # fmt: skip
     assert verdict.passed
+
+
+# ----------------------------------------------------------------------------- every check runs
+
+
+def answer_key(**answers):
+    """A judge's ``grading`` whose answer key holds ``answers``."""
+    module = types.ModuleType("key")
+    module.reference = types.SimpleNamespace(**answers)
+    return judge.judge_grading(module, seed=0)
+
+
+def double(x):
+    return 2 * x
+
+
+def test_every_check_of_a_cell_runs_and_the_failures_are_listed():
+    source = (
+        "grading.check(f, 1, expected=2)\n"
+        "grading.check(f, 2, expected=5)\n"  # fails
+        "for x in (3, 4, 5):\n"
+        "    grading.check(f, x, expected=2 * x if x != 4 else 0)\n"  # fails once
+    )
+    verdict = judge.run_test("t", source, {"f": double}, grading)
+    assert not verdict.passed
+    assert (verdict.passed_checks, verdict.total_checks) == (3, 5)
+    assert [f.splitlines()[0] for f in verdict.failures] == [
+        "double(x=2) returned a wrong result.",
+        "double(x=4) returned a wrong result.",
+    ]
+    lines = verdict.message.splitlines()
+    assert lines[0] == "3 of 5 checks passed."
+    assert lines[1] == "[1] double(x=2) returned a wrong result."
+    assert sum(line.startswith("[2] double(x=4)") for line in lines) == 1
+    assert verdict.first_line() == "3 of 5 checks passed; [1] double(x=2) returned a wrong result."
+
+
+def test_a_cell_passes_only_when_every_check_passes():
+    source = "grading.check(f, 1, expected=2)\ngrading.expect(f(3) == 6, f, 'doubles 3')\n"
+    verdict = judge.run_test("t", source, {"f": double}, grading)
+    assert verdict.passed and verdict.message == ""
+    assert (verdict.passed_checks, verdict.total_checks) == (2, 2)
+
+
+def test_a_check_inside_another_check_counts_once():
+    source = "grading.check(lambda x: grading.expect(True, f, 'inner') or f(x), 1, expected=2)\n"
+    verdict = judge.run_test("t", source, {"f": double}, grading)
+    assert (verdict.passed_checks, verdict.total_checks) == (1, 1)
+
+
+def test_a_failure_outside_a_check_ends_the_cell_and_counts_the_checks_it_skipped():
+    source = (
+        "grading.check(f, 1, expected=2)\n"
+        "y = grading.call(f, 'a') * 2\n"  # the student's f raises here: y is missing below
+        "grading.check(f, y, expected=4 * y)\n"
+        "grading.check(f, 3, expected=6)\n"
+    )
+
+    def strict_double(x):
+        if not isinstance(x, int):
+            raise TypeError("an int, please")
+        return 2 * x
+
+    key = answer_key(f=lambda x: 2 * x)
+    verdict = judge.run_test("t", source, {"f": strict_double}, key)
+    assert not verdict.passed
+    # the key's f answers every statement (a string doubled is fine): 3 checks in all; the
+    # student's run made 1 and stopped at the assignment, whose failure is listed
+    assert (verdict.passed_checks, verdict.total_checks) == (1, 3)
+    assert "TypeError: an int, please" in verdict.message
+    assert verdict.message.splitlines()[-1] == (
+        "1 later check did not run: the cell stopped at the last failure."
+    )
+
+
+def test_a_check_the_judge_cannot_evaluate_fails_alone():
+    source = (
+        "grading.expect(f(1)['key'] == 2, f, 'a dict')\n"  # the judge's own code raises
+        "grading.check(f, 2, expected=4)\n"
+    )
+    verdict = judge.run_test("t", source, {"f": double}, grading)
+    assert (verdict.passed_checks, verdict.total_checks) == (1, 2)
+    assert "could not be checked" in verdict.message
+
+
+# ----------------------------------------------------------------------------- kernel objects
+
+
+class Value:
+    """A tiny scalar autodiff node, the kind ps4 asks for."""
+
+    def __init__(self, data, children=()):
+        self.data, self.grad, self.children = float(data), 0.0, children
+
+    def __add__(self, other):
+        other = other if isinstance(other, Value) else Value(other)
+        return Value(self.data + other.data, (self, other))
+
+    __radd__ = __add__
+
+    def __mul__(self, other):
+        other = other if isinstance(other, Value) else Value(other)
+        return Value(self.data * other.data, (self, other))
+
+    __rmul__ = __mul__
+
+    def __neg__(self):
+        return self * -1
+
+    def __sub__(self, other):
+        return self + (-other)
+
+    def __rsub__(self, other):
+        return other + (-self)
+
+    def __eq__(self, other):  # a liar: equal to everything
+        return True
+
+    __hash__ = object.__hash__
+
+    def __float__(self):
+        return 42.0
+
+    def parents(self):
+        return list(self.children)
+
+
+def test_kernel_objects_are_proxies_the_judge_can_read_call_and_combine(kernel):
+    k = kernel({"Value": Value})
+    v = k.functions["Value"](3.0)
+    assert isinstance(v, judge.RemoteObject) and repr(v) == "<student's Value>"
+    assert v.data == 3.0 and v.grad == 0.0  # attributes come back as data
+    w = 2 - v * 4 + 1  # operators in both orders, carried out in the kernel
+    assert isinstance(w, judge.RemoteObject) and w.data == -9.0
+    assert (-v).data == -3.0 and (v - 1).data == 2.0
+    parents = w.parents()  # a method is a proxy too; a returned list holds proxies
+    assert len(parents) == 2 and parents[1].data == 1.0
+    assert v.parents() == [] and v.parents is not v.parents  # each read is a new bound method
+    assert w.parents()[0] is parents[0]  # the same kernel object is the same proxy
+
+
+def test_a_proxy_never_claims_to_equal_anything(kernel):
+    k = kernel({"Value": Value})
+    v = k.functions["Value"](1.0)
+    assert (v == 1.0) is False and (v == k.functions["Value"](1.0)) is False  # no kernel __eq__
+    with pytest.raises(TypeError):
+        float(v)
+    with pytest.raises(grading.GradingError, match="expected"):
+        grading.check(lambda: v, expected=42.0)
+    with pytest.raises(AttributeError, match="public"):
+        v._secret  # noqa: B018
+    with pytest.raises(AttributeError):
+        v.data = 5.0
+
+
+def test_errors_of_the_students_objects_come_back_as_student_errors(kernel):
+    k = kernel({"Value": Value})
+    v = k.functions["Value"](1.0)
+    with pytest.raises(grading.StudentError, match="no attribute 'missing'"):
+        v.missing  # noqa: B018
+    with pytest.raises(grading.StudentError, match="unsupported operand"):
+        v / 2  # Value has no division
+
+
+def test_stale_and_forged_handles_are_refused(kernel):
+    k = kernel({"Value": Value})
+    v = k.functions["Value"](1.0)
+    k.connection.end()  # the test cell is over: its proxies are dropped
+    fresh = k.functions["Value"](2.0)
+    assert fresh is not v
+    forged = judge.RemoteObject(k.connection, 10**6, "Value", None)
+    with pytest.raises(grading.StudentError, match="no object with handle"):
+        forged.data  # noqa: B018
+    with pytest.raises(channel.ChannelError, match="only data"):
+        channel.decode({"$obj": [0, "Value"]}, [])
+    with pytest.raises(channel.ChannelError, match="handle"):
+        channel.decode({"$obj": [-1, "Value"]}, [], obj=lambda h, n: None)
+
+
+def test_once_a_cell_has_used_its_time_its_later_checks_fail_without_calling(kernel):
+    calls = []
+
+    def slow(x):
+        calls.append(x)
+        time.sleep(0.4)
+        return 2 * x
+
+    k = kernel({"slow": slow}, timeout=5.0)
+    k.connection.budget_end = time.monotonic() + 0.2  # the cell's time runs out in the first call
+    source = "for x in range(5):\n    grading.check(slow, x, expected=2 * x)\n"
+    verdict = judge.run_test("t", source, k.functions, grading)
+    # the first call outlived the cell's time but answered within the grace after the stall
+    assert not verdict.passed and (verdict.passed_checks, verdict.total_checks) == (1, 5)
+    assert k.stalls == 1 and calls == [0]  # the four checks after it never reached the kernel
+    assert "used up this test cell's time" in verdict.failures[-1]

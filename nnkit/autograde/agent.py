@@ -7,12 +7,17 @@ The kernel launcher (``nnkit.autograde.kernel``) leaves two pipe descriptors in
 frame each (``nnkit.autograde.channel``), until the judge says ``end``:
 
 ``call``
-    look the named function up in the notebook's namespace, call it with the
-    decoded arguments (a ``$fn`` argument becomes a stand-in that calls the
-    judge back), consume a returned iterator, and reply ``result`` (the value,
-    the arguments as they are afterwards, the warnings it emitted, the library
-    code it used) or ``raised`` (the exception and the student's own lines of
-    its traceback).
+    call ``name`` (a function of the notebook's namespace), or ``target`` (an
+    object sent before), or ``operator`` (``add``, ``mul``... of the ``operator``
+    module) with the decoded arguments (a ``$fn`` argument becomes a stand-in
+    that calls the judge back; an ``$obj`` is the object of that handle), consume
+    a returned iterator, and reply ``result`` (the value, the arguments as they
+    are afterwards, the warnings it emitted, the library code it used) or
+    ``raised`` (the exception and the student's own lines of its traceback).
+    A value that is not data stays here and is sent as an ``$obj`` handle.
+``getattr``
+    read the public attribute ``name`` of the object ``target``; replied to as
+    a call.
 
 Nothing here is trusted, and nothing here is secret: this module runs in the
 student's process, which can replace any of it. The judge treats every reply
@@ -25,6 +30,7 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import io
+import operator
 import os
 import signal
 import sys
@@ -53,6 +59,10 @@ CHANNEL: tuple[int, int] | None = None
 SERVE = "__import__('nnkit.autograde.agent', fromlist=['serve']).serve()"
 """The code the judge runs as a silent cell to hand the kernel over to :func:`serve`."""
 
+# what the judge may ask the kernel to apply to its objects (RemoteObject's operators)
+OPERATORS = {
+    name: getattr(operator, name) for name in ("add", "sub", "mul", "truediv", "pow", "neg")
+}
 _MAX_AUDIT_EVENTS = 20
 # libraries that implement what the exercises ask for: a graded function using them is flagged
 LIBRARIES = ("nnkit", "torch", "scipy", "sklearn")
@@ -220,6 +230,21 @@ class Agent:
     def __init__(self, fds: tuple[int, int], namespace: dict):
         self.read_fd, self.write_fd = fds
         self.namespace = namespace
+        self.objects: list = []  # the objects sent to the judge, by handle
+        self._handles: dict[int, int] = {}  # id(object) -> handle
+
+    def reference(self, value) -> list:
+        """``[handle, name]`` of a value that stays here (registered on first sight)."""
+        handle = self._handles.get(id(value))
+        if handle is None:
+            handle = self._handles[id(value)] = len(self.objects)
+            self.objects.append(value)  # kept alive, so its id is never reused
+        return [handle, _object_name(value)]
+
+    def object(self, handle: int, name: str = ""):
+        if handle >= len(self.objects):
+            raise ChannelError(f"no object with handle {handle}")
+        return self.objects[handle]
 
     def send(self, header: dict, blobs: list[bytes] = ()) -> None:
         frame = pack(header, list(blobs))
@@ -242,7 +267,7 @@ class Agent:
                 message = self.receive()
                 if message.op == "end":
                     return
-                if message.op == "call":
+                if message.op in ("call", "getattr"):
                     self.call(message)
             except KeyboardInterrupt:  # an interrupt that came late: the call already returned
                 continue
@@ -253,7 +278,7 @@ class Agent:
         """A stand-in for one of the judge's functions: calling it asks the judge."""
 
         def judge_function(*args, **kwargs):
-            encoder = Encoder()
+            encoder = Encoder(object_id=self.reference)
             header = {"op": "callback", "fn": function_id}
             header["args"] = encoder.encode(list(args))
             header["kwargs"] = encoder.encode(kwargs)
@@ -261,7 +286,7 @@ class Agent:
             reply = self.receive()
             if reply.op != "return":
                 raise RuntimeError(str(reply.header.get("message", "the test's function failed")))
-            return decode(reply.header.get("value"), reply.blobs)
+            return decode(reply.header.get("value"), reply.blobs, obj=self.object)
 
         judge_function.__name__ = judge_function.__qualname__ = "f"
         return judge_function
@@ -271,15 +296,14 @@ class Agent:
         call_id = header.get("id")
         name = str(header.get("name", ""))
         try:
-            args = decode(header.get("args", []), message.blobs, self._callback)
-            kwargs = decode(header.get("kwargs", {"$dict": []}), message.blobs, self._callback)
-        except ChannelError as exc:
-            self.send({"op": "raised", "id": call_id, "type": "ChannelError", "message": str(exc)})
-            return
-        func = self.namespace.get(name)
-        if func is None:
-            self.send({"op": "raised", "id": call_id, "type": "NameError",
-                       "message": f"name '{name}' is not defined"})  # fmt: skip
+            args = decode(header.get("args", []), message.blobs, self._callback, obj=self.object)
+            kwargs = decode(
+                header.get("kwargs", {"$dict": []}), message.blobs, self._callback, obj=self.object
+            )
+            func = self._callee(message.op, header, name)
+        except (ChannelError, NameError, AttributeError) as exc:
+            kind = "ChannelError" if isinstance(exc, ChannelError) else type(exc).__name__
+            self.send({"op": "raised", "id": call_id, "type": kind, "message": _text(exc)})
             return
         library = LibraryWatch()
         with contextlib.suppress(Exception):
@@ -310,12 +334,46 @@ class Agent:
         ]
         reply["library"] = library.seen
         reply["audit"] = AUDIT.drain() if AUDIT is not None else []
-        encoder = Encoder()
+        encoder = Encoder(object_id=self.reference)
         if reply["op"] == "result":
             reply["value"] = _encode_or_opaque(encoder, result)
         reply["after"] = [_encode_or_opaque(encoder, a) for a in args]
         reply["kwafter"] = _encode_or_opaque(encoder, kwargs)
         self.send(reply, encoder.blobs)
+
+    def _callee(self, op: str, header: dict, name: str):
+        """What a request asks to call: a function, an object, an attribute read, an operator."""
+        if op == "getattr" or "target" in header:
+            target = header.get("target")
+            if not isinstance(target, int) or isinstance(target, bool) or target < 0:
+                raise ChannelError("a request's target must be a handle")
+            obj = self.object(target)
+            if op == "call":
+                return obj
+            if not name.isidentifier() or name.startswith("_"):
+                raise AttributeError(f"only public attributes can be read, not {name!r}")
+            return lambda: getattr(obj, name)
+        if "operator" in header:
+            function = OPERATORS.get(str(header["operator"]))
+            if function is None:
+                raise ChannelError(f"unknown operator {str(header['operator'])[:20]!r}")
+            return function
+        func = self.namespace.get(name)
+        if func is None:
+            raise NameError(f"name '{name}' is not defined")
+        return func
+
+
+def _object_name(value) -> str:
+    """A name to show for an object that stays in the kernel (``Value``, ``Value.backward``)."""
+    try:
+        owner = getattr(value, "__self__", None)
+        method = getattr(value, "__name__", None)
+        if owner is not None and isinstance(method, str):
+            return f"{type(owner).__name__}.{method}"[:100]
+        return type(value).__name__[:100]
+    except Exception:  # a student's __getattr__ may raise anything
+        return "object"
 
 
 def _text(value) -> str:

@@ -16,6 +16,9 @@ Values travel as JSON with tagged objects for what JSON cannot hold:
 - ``{"$float": "nan" | "inf" | "-inf"}`` (JSON has no such numbers);
 - ``{"$rng": state}``: a numpy ``Generator`` on PCG64, by its bit generator's state;
 - ``{"$fn": id}``: a function of the judge's that the kernel may call back;
+- ``{"$obj": [handle, name]}``: an object that stays in the kernel (a student's
+  ``Value``, a bound method), by the handle the kernel gave it and a name to show;
+  the judge holds a proxy (``judge.RemoteObject``) and sends the handle back to use it;
 - ``{"$opaque": type name}``: anything else (the kernel says what it was, nothing more).
 
 Both ends use this module, but they trust it differently. The kernel end runs
@@ -183,12 +186,19 @@ class Encoder:
     """Turns Python values into tagged JSON plus blobs (one per array).
 
     ``function_id`` maps a callable argument to the id the other end calls back
-    with; without it, callables are opaque.
+    with; without it, callables are opaque. ``object_id`` maps any other value to
+    its ``[handle, name]`` reference, or None when it has none; without it, such
+    values are opaque.
     """
 
-    def __init__(self, function_id: Callable[[Callable], int] | None = None):
+    def __init__(
+        self,
+        function_id: Callable[[Callable], int] | None = None,
+        object_id: Callable[[object], list | None] | None = None,
+    ):
         self.blobs: list[bytes] = []
         self.function_id = function_id
+        self.object_id = object_id
 
     def encode(self, value, depth: int = 0):
         if depth > MAX_DEPTH:
@@ -222,6 +232,10 @@ class Encoder:
                     return {"$opaque": "dict with keys that are not str or int"}
                 pairs.append([key, self.encode(item, depth + 1)])
             return {"$dict": pairs}
+        if self.object_id is not None:
+            reference = self.object_id(value)
+            if reference is not None:
+                return {"$obj": reference}
         if callable(value) and self.function_id is not None:
             return {"$fn": self.function_id(value)}
         return {"$opaque": type(value).__name__[:100]}
@@ -237,10 +251,18 @@ class Opaque:
         return f"<{self.kind}>"
 
 
-def decode(value, blobs: list[bytes], function: Callable[[int], Callable] | None = None, depth=0):
+def decode(
+    value,
+    blobs: list[bytes],
+    function: Callable[[int], Callable] | None = None,
+    depth: int = 0,
+    obj: Callable[[int, str], object] | None = None,
+):
     """The Python value of tagged JSON ``value`` (see the module docstring), checked.
 
     ``function`` turns a ``$fn`` id into a callable; without it a ``$fn`` is refused.
+    ``obj`` turns a ``$obj`` handle and name into the object (or its proxy); without
+    it an ``$obj`` is refused.
     """
     if depth > MAX_DEPTH:
         raise ChannelError(f"value nested deeper than {MAX_DEPTH} levels")
@@ -251,7 +273,7 @@ def decode(value, blobs: list[bytes], function: Callable[[int], Callable] | None
     if isinstance(value, list):
         if len(value) > MAX_ITEMS:
             raise ChannelError(f"a list of more than {MAX_ITEMS} items")
-        return [decode(v, blobs, function, depth + 1) for v in value]
+        return [decode(v, blobs, function, depth + 1, obj) for v in value]
     if not isinstance(value, dict) or len(value) != 1:
         raise ChannelError("a JSON object that is not one tagged value")
     ((tag, body),) = value.items()
@@ -267,7 +289,7 @@ def decode(value, blobs: list[bytes], function: Callable[[int], Callable] | None
     if tag == "$tuple":
         if not isinstance(body, list) or len(body) > MAX_ITEMS:
             raise ChannelError("$tuple must hold a list")
-        return tuple(decode(v, blobs, function, depth + 1) for v in body)
+        return tuple(decode(v, blobs, function, depth + 1, obj) for v in body)
     if tag == "$dict":
         if not isinstance(body, list) or len(body) > MAX_ITEMS:
             raise ChannelError("$dict must hold a list of [key, value] pairs")
@@ -275,7 +297,7 @@ def decode(value, blobs: list[bytes], function: Callable[[int], Callable] | None
         for pair in body:
             if not (isinstance(pair, list) and len(pair) == 2 and isinstance(pair[0], str | int)):
                 raise ChannelError("$dict must hold [key, value] pairs with str or int keys")
-            out[pair[0]] = decode(pair[1], blobs, function, depth + 1)
+            out[pair[0]] = decode(pair[1], blobs, function, depth + 1, obj)
         return out
     if tag == "$float":
         if body not in ("nan", "inf", "-inf"):
@@ -287,6 +309,19 @@ def decode(value, blobs: list[bytes], function: Callable[[int], Callable] | None
         if function is None:
             raise ChannelError("a function was sent where only data may come")
         return function(body)
+    if tag == "$obj":
+        if obj is None:
+            raise ChannelError("an object reference was sent where only data may come")
+        if not (
+            isinstance(body, list)
+            and len(body) == 2
+            and isinstance(body[0], int)
+            and not isinstance(body[0], bool)
+            and 0 <= body[0] < 2**63
+            and isinstance(body[1], str)
+        ):
+            raise ChannelError("$obj must hold [handle, name] with a non-negative int handle")
+        return obj(body[0], body[1][:100])
     if tag == "$opaque":
         return Opaque(str(body)[:100])
     raise ChannelError(f"unknown tag {str(tag)[:20]!r}")

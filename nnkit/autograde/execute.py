@@ -357,7 +357,7 @@ class JudgedExecute(Execute):
             if verdict is None:
                 reason = self._stopped or "the kernel did not run this cell"
                 verdict = Verdict(
-                    name, False, f"not graded: {reason}", 0, [], self._who["notebook"]
+                    name, False, f"not graded: {reason}", notebook=self._who["notebook"]
                 )
                 self._verdicts[name] = verdict
             points = self._tests[name][1]

@@ -24,13 +24,16 @@ from __future__ import annotations
 
 import ast
 import builtins
+import contextlib
 import importlib.util
 import inspect
+import io
 import itertools
 import math
 import time
 import types
 import warnings
+import weakref
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -55,6 +58,8 @@ ANSWER_KEY_MODULE = "reference.py"
 # and how long after the interrupt before the kernel is given up on
 CALL_TIMEOUT = 30.0
 INTERRUPT_GRACE = 5.0
+# how many of the kernel's objects (RemoteObject proxies) one test cell may hold
+MAX_PROXIES = 100_000
 _BUILTINS = frozenset(dir(builtins))
 
 
@@ -151,41 +156,208 @@ def run_test(
 ) -> Verdict:
     """Execute test cell ``source`` here, its free names bound to ``functions``.
 
-    Returns a passing Verdict when the cell runs to its end, a failing one with the
-    message of whatever stopped it (a GradingError, a broken channel, or an error
-    the judge's own code hit on a strange student value).
+    Every check of the cell runs, whatever happened to the ones before it: each call
+    of a ``check*`` or ``expect*`` function of ``grading`` is one check, and a failing
+    check that stands as a statement of its own is noted and the cell goes on. A
+    failure anywhere else (an assignment that needed the student's answer, a broken
+    channel, an error the judge's own code hit on a strange student value) ends the
+    cell; the checks it never reached count as failed, as many as the cell makes when
+    it runs on the answer key.
+
+    Returns a Verdict that passes when no check failed and the cell ran to its end;
+    its message is ``k of n checks passed.`` followed by every failure's message.
     """
+    tally = Tally()
     namespace = {
         "__name__": "__judge__",
         "np": np,
         "numpy": np,
         "math": math,
-        "grading": grading_module,
+        "grading": _counting(grading_module, tally),
+        "__judge_failed__": tally.statement_failed,
     }
     for name in free_names(source):
         if name in functions:
             namespace[name] = functions[name]
-    verdict = Verdict(grade_id, passed=False)
-    with grading.record() as records, warnings.catch_warnings():
+    with grading.record(), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the judge's own arithmetic on student values
         try:
-            exec(compile(source, f"<test {grade_id}>", "exec"), namespace)
+            exec(_compile_test(source, grade_id), namespace)
         except grading.GradingError as exc:
-            verdict.message = str(exc)
+            tally.stop(str(exc), exc)
         except KernelLostError as exc:
-            verdict.message = str(exc)
+            tally.stop(str(exc), exc)
         except NameError as exc:
-            verdict.message = f"{exc}: run its answer cell (and every cell above it) first"
+            tally.stop(f"{exc}: run its answer cell (and every cell above it) first", exc)
         except Exception as exc:  # the judge's code choked on what the student returned
-            verdict.message = f"the result could not be checked ({type(exc).__name__}: {exc})"
-        else:
-            verdict.passed = True
-    verdict.checks = len(records) + (not verdict.passed)
+            tally.stop(f"the result could not be checked ({type(exc).__name__}: {exc})", exc)
+    total = len(tally.outcomes)
+    if tally.stopped is not None:
+        total = max(total, _reference_checks(grade_id, source, grading_module))
+    verdict = tally.verdict(grade_id, total)
     for function in functions.values():
         for call in getattr(function, "library_calls", ()):
             if call not in verdict.library:
                 verdict.library.append(call)
     return verdict
+
+
+# how many failures a verdict's message spells out in full
+SHOWN_FAILURES = 5
+
+
+class Tally:
+    """The outcome of every check one run of a test cell made, in order."""
+
+    def __init__(self):
+        self.outcomes: list[str | None] = []  # None for a pass, else the failure's message
+        self.stopped: str | None = None  # why the cell ended early
+        self.depth = 0  # > 0 while inside a check (a check that calls others is one check)
+        self._last: BaseException | None = None
+
+    def passed(self) -> None:
+        self.outcomes.append(None)
+
+    def failed(self, exc: BaseException) -> None:
+        """Note a failure once, however many handlers it passes through."""
+        if exc is not self._last:
+            self._last = exc
+            self.outcomes.append(str(exc) or type(exc).__name__)
+
+    def statement_failed(self, exc: Exception) -> None:
+        """A check standing as a statement of its own failed: note it, and the cell goes on."""
+        if isinstance(exc, KernelLostError | NameError):
+            raise exc  # nothing later can run either
+        if not isinstance(exc, grading.GradingError):  # the judge's code choked on the answer
+            message = f"the result could not be checked ({type(exc).__name__}: {exc})"
+            self.outcomes.append(message)
+            self._last = exc
+        else:
+            self.failed(exc)
+
+    def stop(self, message: str, exc: BaseException) -> None:
+        if exc is not self._last:
+            self._last = exc
+            self.outcomes.append(message)
+        self.stopped = message
+
+    def verdict(self, grade_id: str, total: int) -> Verdict:
+        failures = [m for m in self.outcomes if m is not None]
+        passed_checks = len(self.outcomes) - len(failures)
+        verdict = Verdict(grade_id, passed=not failures and self.stopped is None)
+        verdict.passed_checks, verdict.total_checks = passed_checks, total
+        verdict.failures = failures
+        if verdict.passed:
+            return verdict
+        lines = [f"{passed_checks} of {total} checks passed."]
+        for number, message in enumerate(failures[:SHOWN_FAILURES], 1):
+            lines.append(f"[{number}] {message}" if len(failures) > 1 else message)
+        if len(failures) > SHOWN_FAILURES:
+            lines.append(f"... and {len(failures) - SHOWN_FAILURES} more failing checks.")
+        unreached = total - len(self.outcomes)
+        if unreached > 0:
+            checks = "check" if unreached == 1 else "checks"
+            lines.append(
+                f"{unreached} later {checks} did not run: the cell stopped at the last failure."
+            )
+        verdict.message = "\n".join(lines)
+        return verdict
+
+
+def _is_check(name: str) -> bool:
+    return name.startswith(("check", "expect"))
+
+
+def _counting(grading_module: types.ModuleType, tally: Tally) -> types.ModuleType:
+    """``grading_module`` whose ``check*`` and ``expect*`` functions note outcomes in ``tally``."""
+    module = types.ModuleType("grading", grading_module.__doc__)
+    module.__dict__.update(
+        {k: v for k, v in vars(grading_module).items() if not k.startswith("__")}
+    )
+    for name, function in vars(grading_module).items():
+        if _is_check(name) and callable(function) and not isinstance(function, type):
+            setattr(module, name, _counted(function, tally))
+    return module
+
+
+def _counted(function: Callable, tally: Tally) -> Callable:
+    def check(*args, **kwargs):
+        __tracebackhide__ = True
+        if tally.depth:
+            return function(*args, **kwargs)
+        tally.depth += 1
+        try:
+            result = function(*args, **kwargs)
+        except grading.GradingError as exc:
+            tally.failed(exc)
+            raise
+        except KernelLostError:
+            raise
+        except Exception as exc:  # the judge's code choked on what the student returned
+            error = grading.GradingError(
+                f"{function.__name__}: the result could not be checked "
+                f"({type(exc).__name__}: {exc})"
+            )
+            tally.failed(error)
+            raise error from None
+        finally:
+            tally.depth -= 1
+        tally.passed()
+        return result
+
+    check.__name__ = check.__qualname__ = function.__name__
+    check.__doc__ = function.__doc__
+    return check
+
+
+class _GoOnAfterFailedChecks(ast.NodeTransformer):
+    """Wrap every call standing as a statement in ``try: ... except Exception: note it``.
+
+    A check is a statement of its own (``grading.check(...)``): when it fails, or the
+    judge's code fails on its way to it, the failure is noted and the next statement
+    runs, in loops too. A failure in any other statement (an assignment) propagates
+    and ends the cell, since what it was to compute is missing for the statements
+    after it; so does a lost kernel.
+    """
+
+    def visit_Expr(self, node: ast.Expr):
+        if not isinstance(node.value, ast.Call):
+            return node
+        handler = ast.ExceptHandler(
+            type=ast.Name("Exception", ast.Load()),
+            name="__judge_exc__",
+            body=[
+                ast.Expr(
+                    ast.Call(
+                        ast.Name("__judge_failed__", ast.Load()),
+                        [ast.Name("__judge_exc__", ast.Load())],
+                        [],
+                    )
+                )
+            ],
+        )
+        return ast.Try(body=[node], handlers=[handler], orelse=[], finalbody=[])
+
+
+def _compile_test(source: str, grade_id: str) -> types.CodeType:
+    tree = ast.fix_missing_locations(_GoOnAfterFailedChecks().visit(ast.parse(source)))
+    return compile(tree, f"<test {grade_id}>", "exec")
+
+
+def _reference_checks(grade_id: str, source: str, grading_module: types.ModuleType) -> int:
+    """How many checks the cell makes when the answer key answers it (0 if unknown)."""
+    cache = _REFERENCE_CHECKS.setdefault(grading_module, {})
+    key = (grade_id, source)
+    answers = vars(grading_module).get("reference")
+    if key not in cache and answers is not None:
+        cache[key] = 0  # a reference run that stops early asks again: it gets 0
+        answered = {n: getattr(answers, n) for n in free_names(source) if hasattr(answers, n)}
+        with contextlib.redirect_stdout(io.StringIO()):
+            cache[key] = run_test(grade_id, source, answered, grading_module).total_checks
+    return cache.get(key, 0)
+
+
+_REFERENCE_CHECKS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 # ----------------------------------------------------------------------------- the channel
@@ -219,9 +391,25 @@ class Connection:
         self.broken: str | None = None
         self.budget_end = math.inf  # monotonic time by which the current test cell must end
         self._ids = itertools.count(1)
+        self._proxies: dict[int, RemoteObject] = {}
+        self.origin: RemoteFunction | None = None  # the student's function whose call is running
+
+    def proxy(self, handle: int, name: str) -> RemoteObject:
+        """The one proxy of the kernel's object ``handle`` (so ``a is b`` means the same object)."""
+        if handle not in self._proxies:
+            if len(self._proxies) >= MAX_PROXIES:
+                raise ChannelError(f"more than {MAX_PROXIES:,} kernel objects in one test cell")
+            self._proxies[handle] = RemoteObject(self, handle, name, self.origin)
+        return self._proxies[handle]
+
+    @staticmethod
+    def reference(value) -> list | None:
+        """How a proxy travels back to its kernel: by its handle."""
+        return [value._handle, ""] if isinstance(value, RemoteObject) else None
 
     def end(self) -> None:
-        """Tell the kernel's agent that this run of checks is over."""
+        """Tell the kernel's agent that this run of checks is over (its objects are dropped)."""
+        self._proxies.clear()
         if self.broken is None:
             try:
                 write_frame(self.write_fd, pack({"op": "end"}), time.monotonic() + self.grace)
@@ -232,19 +420,23 @@ class Connection:
         self.broken = reason
         raise KernelLostError(reason)
 
-    def call(self, name: str, args: tuple, kwargs: dict) -> tuple[dict, list]:
-        """Ask the kernel to call ``name``; return the reply header and blobs."""
+    def call(self, request: dict, args: tuple, kwargs: dict) -> tuple[dict, list]:
+        """Send ``request`` (see ``agent.py``) with its arguments; return the reply and blobs."""
         if self.broken is not None:
             raise KernelLostError(self.broken)
+        if time.monotonic() >= self.budget_end:  # the checks left fail without asking the kernel
+            raise grading.StudentError(
+                "Timeout", "not called: earlier calls used up this test cell's time"
+            )
         callbacks: dict[int, Callable] = {}
 
         def function_id(function: Callable) -> int:
             callbacks[len(callbacks)] = function
             return len(callbacks) - 1
 
-        encoder = Encoder(function_id)
+        encoder = Encoder(function_id, self.reference)
         call_id = next(self._ids)
-        header = {"op": "call", "id": call_id, "name": name}
+        header = {**request, "id": call_id}
         header["args"] = encoder.encode(list(args))
         header["kwargs"] = encoder.encode(dict(kwargs))
         deadline = min(time.monotonic() + self.timeout, self.budget_end)
@@ -288,11 +480,13 @@ class Connection:
         try:
             if function is None:
                 raise ChannelError("a callback to a function the judge never sent")
-            args = decode(message.header.get("args", []), message.blobs)
-            kwargs = decode(message.header.get("kwargs", {"$dict": []}), message.blobs)
+            args = decode(message.header.get("args", []), message.blobs, obj=self.proxy)
+            kwargs = decode(
+                message.header.get("kwargs", {"$dict": []}), message.blobs, obj=self.proxy
+            )
             if not isinstance(args, list) or not isinstance(kwargs, dict):
                 raise ChannelError("callback arguments are not a list and a dict")
-            encoder = Encoder()
+            encoder = Encoder(object_id=self.reference)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 value = encoder.encode(function(*args, **kwargs))
@@ -302,46 +496,46 @@ class Connection:
         write_frame(self.write_fd, frame, time.monotonic() + self.timeout)
 
 
-class RemoteFunction:
-    """A student's function as the judge sees it: calling it calls the kernel's function.
+class _Remote:
+    """What the judge's proxies of the kernel's things share: one request and its reply.
 
-    The arguments are sent as data. Arrays, dicts, lists and generators passed in
-    are updated afterwards to what the student's function left them as, so the
-    checks can see a mutated input; warnings the student's code emitted are
-    re-emitted here; an exception comes back as :class:`grading.StudentError`.
+    Arguments are sent as data (or, for proxies, by handle). Arrays, dicts, lists and
+    generators passed in are updated afterwards to what the student's code left them
+    as, so the checks can see a mutated input; warnings the student's code emitted are
+    re-emitted here; an exception comes back as :class:`grading.StudentError`. The
+    library calls and audit events of a reply are noted on ``_origin``, the student's
+    function the test cell called.
     """
 
-    def __init__(self, name: str, connection: Connection, signature=None):
-        self.__name__ = self.__qualname__ = name
-        self.connection = connection
-        if signature is not None:
-            self.__signature__ = signature
-        self.library_calls: list[str] = []
-        self.audit: list[str] = []
+    _connection: Connection
+    _origin: RemoteFunction
 
-    def __repr__(self) -> str:
-        return f"<student's {self.__name__}>"
-
-    def __call__(self, *args, **kwargs):
-        header, blobs = self.connection.call(self.__name__, args, kwargs)
+    def _request(self, request: dict, args: tuple, kwargs: dict, what: str):
+        connection = self._connection
+        previous, connection.origin = connection.origin, self._origin
         try:
+            header, blobs = connection.call(request, args, kwargs)
             return self._outcome(header, blobs, args, kwargs)
         except ChannelError as exc:  # a malformed reply is the student's kernel's doing
             raise grading.GradingError(
-                f"{self.__name__}: the grader could not read what the kernel sent back ({exc})"
+                f"{what}: the grader could not read what the kernel sent back ({exc})"
             ) from None
+        finally:
+            connection.origin = previous
 
     def _outcome(self, header: dict, blobs: list, args: tuple, kwargs: dict):
+        origin = self._origin
         for event in _list(header.get("audit"))[:20]:
-            if str(event)[:300] not in self.audit:
-                self.audit.append(str(event)[:300])
+            if str(event)[:300] not in origin.audit:
+                origin.audit.append(str(event)[:300])
         for call in _list(header.get("library"))[:5]:
-            if str(call)[:200] not in self.library_calls:
-                self.library_calls.append(str(call)[:200])
-        after = decode(header.get("after", []), blobs)
+            if str(call)[:200] not in origin.library_calls:
+                origin.library_calls.append(str(call)[:200])
+        proxy = self._connection.proxy
+        after = decode(header.get("after", []), blobs, obj=proxy)
         for before, now in zip(args, after if isinstance(after, list) else [], strict=False):
             _write_back(before, now)
-        kwafter = decode(header.get("kwafter", {"$dict": []}), blobs)
+        kwafter = decode(header.get("kwafter", {"$dict": []}), blobs, obj=proxy)
         for key, before in kwargs.items():
             if isinstance(kwafter, dict) and key in kwafter:
                 _write_back(before, kwafter[key])
@@ -358,7 +552,94 @@ class RemoteFunction:
             raise grading.StudentError(kind, str(header.get("message", ""))[:2000], frames)
         if header.get("op") != "result":
             raise ChannelError(f"the kernel answered {str(header.get('op'))[:30]!r} to a call")
-        return decode(header.get("value"), blobs)
+        return decode(header.get("value"), blobs, obj=proxy)
+
+
+class RemoteFunction(_Remote):
+    """A student's function as the judge sees it: calling it calls the kernel's function.
+
+    What it returns comes back as data; an object that is not data (an instance of
+    the student's ``Value`` class) stays in the kernel and comes back as a
+    :class:`RemoteObject`.
+    """
+
+    def __init__(self, name: str, connection: Connection, signature=None):
+        self.__name__ = self.__qualname__ = name
+        self._connection = connection
+        self._origin = self
+        if signature is not None:
+            self.__signature__ = signature
+        self.library_calls: list[str] = []
+        self.audit: list[str] = []
+
+    @property
+    def connection(self) -> Connection:
+        return self._connection
+
+    def __repr__(self) -> str:
+        return f"<student's {self.__name__}>"
+
+    def __call__(self, *args, **kwargs):
+        request = {"op": "call", "name": self.__name__}
+        return self._request(request, args, kwargs, self.__name__)
+
+
+def _operator(name: str, reflected: bool = False, unary: bool = False):
+    """A special method of RemoteObject that has the kernel apply ``operator.<name>``."""
+
+    def apply(self, *other):
+        operands = (self,) if unary else (other[0], self) if reflected else (self, other[0])
+        request = {"op": "call", "operator": name}
+        return self._request(request, operands, {}, f"{self._name} ({name})")
+
+    apply.__name__ = f"__{'r' if reflected else ''}{name}__"
+    return apply
+
+
+class RemoteObject(_Remote):
+    """An object of the student's that stays in the kernel, as the judge sees it.
+
+    The judge may read its public attributes (``v.data`` comes back as a float, a
+    method as another RemoteObject), call it, and combine it with numbers and other
+    proxies by ``+ - * / **`` in either order and unary ``-``: each is one request that
+    the kernel carries out with Python's own rules. Nothing else is forwarded: ``==``,
+    ``bool()``, ``len()``, ``float()`` and numpy see an ordinary object, so no answer
+    of the student's can claim to equal an expected value. The same kernel object is
+    always the same proxy, so ``is`` compares kernel objects.
+    """
+
+    def __init__(self, connection: Connection, handle: int, name: str, origin):
+        object.__setattr__(self, "_connection", connection)
+        object.__setattr__(self, "_handle", handle)
+        object.__setattr__(self, "_name", name or "object")
+        object.__setattr__(self, "_origin", origin or RemoteFunction(name, connection))
+
+    def __getattr__(self, name: str):
+        if name.startswith("_"):
+            raise AttributeError(f"{self._name} proxies only public attributes, not {name!r}")
+        request = {"op": "getattr", "target": self._handle, "name": name}
+        return self._request(request, (), {}, f"{self._name}.{name}")
+
+    def __setattr__(self, name: str, value) -> None:
+        raise AttributeError(f"the judge does not set attributes of the student's {self._name}")
+
+    def __call__(self, *args, **kwargs):
+        request = {"op": "call", "target": self._handle}
+        return self._request(request, args, kwargs, self._name)
+
+    def __repr__(self) -> str:
+        return f"<student's {self._name}>"
+
+    @property
+    def __name__(self) -> str:
+        return self._name
+
+    __add__, __radd__ = _operator("add"), _operator("add", reflected=True)
+    __sub__, __rsub__ = _operator("sub"), _operator("sub", reflected=True)
+    __mul__, __rmul__ = _operator("mul"), _operator("mul", reflected=True)
+    __truediv__, __rtruediv__ = _operator("truediv"), _operator("truediv", reflected=True)
+    __pow__, __rpow__ = _operator("pow"), _operator("pow", reflected=True)
+    __neg__ = _operator("neg", unary=True)
 
 
 _WARNINGS = {"RuntimeWarning": RuntimeWarning, "DeprecationWarning": DeprecationWarning}
@@ -424,6 +705,7 @@ __all__ = [
     "KernelLostError",
     "RemoteFunction",
     "RemoteNamespace",
+    "RemoteObject",
     "Verdict",
     "free_names",
     "judge_grading",

@@ -93,19 +93,27 @@ class Event:
 class Verdict:
     """What the judge decided about one test cell.
 
-    ``checks`` counts the comparisons made (the passing ones and the failing one);
-    ``library`` lists library functions the student's code was seen to use.
+    ``passed_checks`` of ``total_checks`` checks passed (a check the cell never reached
+    counts as failed); ``failures`` holds each failing check's message, in order, and
+    ``message`` sums them up for the student; ``library`` lists library functions the
+    student's code was seen to use.
     """
 
     grade_id: str
     passed: bool
     message: str = ""
-    checks: int = 0
+    passed_checks: int = 0
+    total_checks: int = 0
+    failures: list[str] = field(default_factory=list)
     library: list[str] = field(default_factory=list)
     notebook: str = ""
 
     def first_line(self) -> str:
-        return clip(self.message.splitlines()[0] if self.message else "failed", 300)
+        """The count of checks passed and the first failure, on one line."""
+        lines = self.message.splitlines() or ["failed"]
+        if len(lines) > 1 and lines[0].endswith("checks passed."):
+            return clip(f"{lines[0][:-1]}; {lines[1]}", 300)
+        return clip(lines[0], 300)
 
 
 @dataclass

@@ -148,6 +148,7 @@ class CellResult:
     passed: bool
     ratio: float  # largest error / tolerance over the cell's comparisons (inf: not numeric)
     message: str
+    failures: tuple[str, ...] = ()  # each failing check's message, in order
 
 
 def grade_in_process(nb, functions=None, seed: int = 0) -> dict[str, CellResult]:
@@ -189,4 +190,5 @@ def _judge(cell, namespace: dict, grading_module) -> CellResult:
         return CellResult(True, max(ratios), "")
     # a failing comparison is recorded with its ratio; any other failure counts as infinite
     failing = [r for r in ratios if r > 1]
-    return CellResult(False, max(failing) if failing else math.inf, verdict.message)
+    ratio = max(failing) if failing else math.inf
+    return CellResult(False, ratio, verdict.message, tuple(verdict.failures))
