@@ -1,13 +1,28 @@
-"""The lectures' self-checking exercises: unanswered as committed, and their solutions pass.
+"""The lectures' self-checking exercises, and the prompts and pointers around them.
 
-The pattern, the same in every lecture: a code cell tagged ``exercise`` ends with
-``name = None`` (the student replaces None); the next cell, tagged ``exercise-check``,
-runs its asserts only once ``name`` is not None and then prints ``exercise K: correct``;
-then a markdown cell tagged ``solution`` holds the answer in a collapsed ``<details>``
-block with one fenced python block. The committed lecture runs clean unanswered
-(tests/test_lectures.py); here every solution is put in place of its exercise and the
-lecture runs again, so a check that rejects its own solution fails, and so does a
-solution that no longer matches the code around it.
+Every lecture uses one pattern for its two or three exercises; write new ones the same way:
+
+1. A markdown cell opening with ``**Exercise N.K.**`` (N the lecture, K = 1, 2, ... in order)
+   states the task and says what to replace.
+2. The next cell, a code cell tagged ``exercise``, ends with the line ``name = None``. The
+   student replaces None by a value, or the line by a function ``def name(...)``.
+3. The next cell, tagged ``exercise-check``, opens with ``# check of exercise N.K: <what it
+   checks>``. While ``name is None`` it prints ``exercise N.K: not answered yet``; otherwise it
+   asserts, with messages that hint at the mistake, and prints ``exercise N.K: correct``. It may
+   use anything the lecture defined above it.
+4. The next cell, a markdown cell tagged ``solution``, is a collapsed
+   ``<details><summary>Solution N.K</summary>`` block: an explanation where one helps, and one
+   fenced python block that replaces the exercise cell.
+
+The committed lecture runs clean unanswered (tests/test_lectures.py). Here each lecture runs
+once more in a fresh kernel where, after each exercise, its check runs three times: on the
+unanswered cell (it must say so), after a typical wrong answer from ``WRONG`` (it must raise
+AssertionError) and after the solution (it must print that it is correct). The rest of the
+lecture then runs on with the solutions in place, as it does for a student who answered.
+
+Each lecture also asks for a prediction before its key cells (at least two markdown prompts
+``**Predict, then run.**``) and ends with a ``**Practice.**`` paragraph linking the problem sets
+that practise it.
 """
 
 import re
@@ -17,20 +32,70 @@ import pytest
 
 from tests.notebooks import lecture_paths, run_notebook
 
-# Lectures 01-08 each have two or three exercises; later lectures are checked when they
-# use the pattern.
-WITH_EXERCISES = [p for p in lecture_paths() if p.name[:2] <= "08"]
+LECTURES = lecture_paths()
 FENCED = re.compile(r"```python\n(.*?)```", re.DOTALL)
+CHECK_HEADER = re.compile(r"# check of exercise (\d+\.\d+): \S")
+
+# A typical student mistake per exercise, run after the exercise cell as committed (so it may use
+# what that cell sets up). Its check must reject it with an AssertionError.
+WRONG = {
+    # the biases forgotten: weights only
+    "1.1": "n_params = 64 * 32 + 32 * 32 + 32 * 10",
+    # the first bias dropped instead of passed through W2
+    "1.2": "folded = (W1 @ W2, b2)",
+    # the index of the minimum, not the z where it is reached
+    "2.1": "z_fine = np.linspace(-3, 3, 60001)\n"
+    "g = nk.gelu(z_fine)\n"
+    "gelu_min = (g.min(), g.argmin())",
+    # sigma(0) = 1/2 taken for the slope sigma'(0) = 1/4
+    "2.2": "bound_10 = 0.5**10",
+    # log base 10
+    "3.1": "uniform_loss = np.log10(10)",
+    # the logits multiplied by T: that finds the inverse temperature
+    "3.2": "from scipy.optimize import brentq\n\n"
+    "z = np.array([2.0, 1.0, 0.1, -1.0])\n"
+    "T_90 = brentq(lambda T: nk.softmax(z * T)[0] - 0.9, 0.5, 10.0)",
+    # the 1/8 of the chord bound forgotten
+    "4.1": "bound_8 = (2 * np.pi / 8) ** 2",
+    # L hidden-to-hidden matrices counted instead of L - 1
+    "4.2": "P_3_6 = 2 * 6 + 3 * (6**2 + 6) + 6 + 1",
+    # w's rule copied: the local derivative of z with respect to x is w, not x
+    "5.1": "x_bar = z_bar * x",
+    # dX given the shape of the weights it multiplies
+    "5.2": "shapes = ((6, 5), (2, 5))",
+    # the largest stable step 2 / lam_max, not the best one
+    "6.1": "kappa = lam_max / lam_min\nbest_step = (2 / lam_max, (kappa - 1) / (kappa + 1))",
+    # the geometric series started one term late: beta alpha / (1 - beta)
+    "6.2": "terminal_step = 0.9 * 0.01 / (1 - 0.9)",
+    # the whole matrix normalised at once, not column by column
+    "7.1": "d_normalised = d / np.linalg.norm(d) * np.linalg.norm(W)",
+    # the square root forgotten
+    "7.2": "c = 4 / 12",
+    # the biases forgotten
+    "8.1": "n_params = D * 64 + 64 * C",
+    # column 3 (predicted 3) read instead of row 3 (true 3)
+    "8.2": "mistakes = (K.sum(), K[:, 3].sum())",
+    # He's variance, the slope ignored
+    "9.1": "def leaky_relu_variance(alpha, n_in):\n    return 2 / n_in",
+    # the best epoch plus the patience, even when training never gets that far
+    "9.2": "def stop_epoch(val_losses, patience):\n"
+    "    return int(np.argmin(val_losses)) + 1 + patience",
+    # the second moment of a kept entry times the drop rate, the mean not subtracted
+    "9.3": "def dropout_variance(x, p):\n    return x**2 * p",
+    # the probability 1/C instead of its negative log
+    "10.1": "def expected_initial_loss(C):\n    return 1 / C",
+    # the largest entries compared, not the norms
+    "10.2": "def update_ratio(W, dW, lr):\n    return lr * np.abs(dW).max() / np.abs(W).max()",
+}
 
 
 def tagged(nb, tag):
-    return [i for i, c in enumerate(nb.cells) if tag in c.get("metadata", {}).get("tags", [])]
+    return [i for i, cell in enumerate(nb.cells) if tag in cell.metadata.get("tags", [])]
 
 
-def exercise_cells(path):
-    """(exercise, check, solution) cell indices of the lecture at ``path``, in order."""
-    nb = nbformat.read(path, as_version=4)
-    return nb, list(
+def exercises(nb):
+    """(exercise, check, solution) cell indices of a lecture, in order."""
+    return list(
         zip(
             tagged(nb, "exercise"),
             tagged(nb, "exercise-check"),
@@ -40,61 +105,112 @@ def exercise_cells(path):
     )
 
 
-@pytest.mark.parametrize("path", WITH_EXERCISES, ids=lambda p: p.name)
-def test_exercises_are_committed_unanswered_and_follow_the_pattern(path):
-    """Two or three exercises; each ends `name = None`, then its check, then a hidden solution."""
-    nb, triples = exercise_cells(path)
+def number(check_cell):
+    """The exercise number a check cell names, e.g. "5.1"."""
+    return CHECK_HEADER.match(check_cell.source).group(1)
+
+
+def lecture_number(path):
+    return str(int(path.name[:2]))
+
+
+@pytest.mark.parametrize("path", LECTURES, ids=lambda p: p.name)
+def test_exercises_follow_the_pattern(path):
+    """Two or three exercises numbered in order, each unanswered, then its check and solution."""
+    nb = nbformat.read(path, as_version=4)
+    triples = exercises(nb)
     assert 2 <= len(triples) <= 3, f"{path.name}: {len(triples)} exercises"
     for k, (ex, check, sol) in enumerate(triples, start=1):
-        answer = nb.cells[ex].source.strip().splitlines()[-1]
-        match = re.fullmatch(r"(\w+) = None(\s+#.*)?", answer)
-        assert match, f"{path.name}: exercise {k} does not end with 'name = None': {answer!r}"
-        assert check == ex + 1 and sol == ex + 2, f"{path.name}: exercise {k} cells out of order"
-        assert f"if {match.group(1)} is not None:" in nb.cells[check].source
+        expected = f"{lecture_number(path)}.{k}"
+        where = f"{path.name}, exercise {expected}"
+        assert (check, sol) == (ex + 1, ex + 2), f"{where}: exercise, check, solution out of order"
+        assert nb.cells[ex - 1].source.startswith(f"**Exercise {expected}.**"), where
+        assert nb.cells[ex].cell_type == "code" and nb.cells[sol].cell_type == "markdown", where
+        last_line = nb.cells[ex].source.strip().splitlines()[-1]
+        answer = re.fullmatch(r"(\w+) = None(\s+#.*)?", last_line)
+        assert answer, f"{where}: the exercise cell does not end with 'name = None': {last_line!r}"
+        check_source = nb.cells[check].source
+        assert CHECK_HEADER.match(check_source), f"{where}: no '# check of exercise N.K: ...' line"
+        assert number(nb.cells[check]) == expected, f"{where}: its check names another number"
+        assert f"if {answer.group(1)} is None:" in check_source, where
+        assert f'print("exercise {expected}: not answered yet")' in check_source, where
+        assert f'print("exercise {expected}: correct")' in check_source, where
         solution = nb.cells[sol].source
-        assert solution.startswith("<details>") and solution.rstrip().endswith("</details>")
-        assert len(FENCED.findall(solution)) == 1
+        assert solution.startswith(f"<details><summary>Solution {expected}</summary>"), where
+        assert solution.rstrip().endswith("</details>"), where
+        assert len(FENCED.findall(solution)) == 1, f"{where}: the solution needs one python block"
+
+
+def test_every_exercise_has_one_wrong_answer():
+    """WRONG lists the exercises of all lectures, in order, and nothing else."""
+    numbers = []
+    for path in LECTURES:
+        nb = nbformat.read(path, as_version=4)
+        numbers += [number(nb.cells[check]) for _, check, _ in exercises(nb)]
+    assert list(WRONG) == numbers
+
+
+def code_cell(source, raises=False):
+    cell = nbformat.v4.new_code_cell(source)
+    if raises:
+        cell.metadata["tags"] = ["raises-exception"]
+    return cell
+
+
+def answered_three_ways(nb):
+    """The lecture with each check run unanswered, on a wrong answer and on the solution.
+
+    Returns the new notebook and, per exercise, its number and the indices of the three
+    runs of its check.
+    """
+    cells, runs = [], []
+    solution_of = {check: sol for _, check, sol in exercises(nb)}
+    for index, cell in enumerate(nb.cells):
+        cells.append(cell)
+        if index not in solution_of:
+            continue
+        sol = solution_of[index]
+        key = number(cell)
+        unanswered = len(cells) - 1
+        cells += [code_cell(WRONG[key]), code_cell(cell.source, raises=True)]
+        wrong = len(cells) - 1
+        cells += [code_cell(FENCED.findall(nb.cells[sol].source)[0]), code_cell(cell.source)]
+        runs.append((key, unanswered, wrong, len(cells) - 1))
+    nb.cells = cells
+    return nb, runs
+
+
+def printed(cell):
+    return "".join(output.get("text", "") for output in cell.outputs).strip()
 
 
 @pytest.mark.notebooks
-@pytest.mark.parametrize("path", WITH_EXERCISES, ids=lambda p: p.name)
-def test_published_solutions_pass_their_checks(path, tmp_path):
-    """With every solution in place of its exercise, each check prints that it is correct."""
-    nb, triples = exercise_cells(path)
-    for ex, _, sol in triples:
-        nb.cells[ex].source = FENCED.findall(nb.cells[sol].source)[0]
-    # cells after the last check cannot change the verdict: leave them out
-    nb.cells = nb.cells[: triples[-1][1] + 1]
+@pytest.mark.parametrize("path", LECTURES, ids=lambda p: p.name)
+def test_checks_reject_a_wrong_answer_and_accept_the_solution(path, tmp_path):
+    """Each check says "not answered yet", raises on a typical mistake, passes its solution."""
+    nb, runs = answered_three_ways(nbformat.read(path, as_version=4))
     answered = tmp_path / path.name
     nbformat.write(nb, answered)
     run = run_notebook(answered)
     assert run.error is None, f"{path.name} with its solutions failed:\n{run.error}"
-    printed = [
-        "".join(o.get("text", "") for o in run.nb.cells[check].outputs).strip()
-        for _, check, _ in triples
-    ]
-    expected = [f"exercise {number}: correct" for number in exercise_numbers(nb, triples)]
-    assert printed == expected
+    for key, unanswered, wrong, solved in runs:
+        assert printed(run.nb.cells[unanswered]) == f"exercise {key}: not answered yet"
+        errors = [o.ename for o in run.nb.cells[wrong].outputs if o.output_type == "error"]
+        assert errors == ["AssertionError"], f"exercise {key}: its wrong answer gave {errors}"
+        assert printed(run.nb.cells[solved]) == f"exercise {key}: correct"
 
 
-def exercise_numbers(nb, triples):
-    """The number each check cell names, e.g. "5.1" from "# check of exercise 5.1: ..."."""
-    return [
-        re.search(r"# check of exercise ([\w.]+):", nb.cells[check].source).group(1)
-        for _, check, _ in triples
-    ]
+PROBLEM_SET_LINK = re.compile(r"\]\((\.\./exercises/ps\d_\w+/\w+\.ipynb)\)")
 
 
-PS_LINK = re.compile(r"\]\((\.\./exercises/[^)]+\.ipynb)\)")
-
-
-@pytest.mark.parametrize("path", WITH_EXERCISES, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", LECTURES, ids=lambda p: p.name)
 def test_lecture_prompts_predictions_and_ends_with_its_practice(path):
-    """At least two "predict, then run" prompts; the last text names the problem sets to do."""
+    """At least two "predict, then run" prompts; the last text links the problem sets to do."""
     nb = nbformat.read(path, as_version=4)
-    markdown = [c.source for c in nb.cells if c.cell_type == "markdown"]
+    markdown = [cell.source for cell in nb.cells if cell.cell_type == "markdown"]
     assert sum(text.count("**Predict, then run.**") for text in markdown) >= 2
     assert "**Practice.**" in markdown[-1], f"{path.name}: no practice paragraph at the end"
-    for link in PS_LINK.findall(markdown[-1]):
-        target = (path.parent / link).resolve()
-        assert target.is_file(), f"{path.name}: {link} does not exist"
+    links = PROBLEM_SET_LINK.findall(markdown[-1])
+    assert links, f"{path.name}: the practice paragraph links no problem set"
+    for link in links:
+        assert (path.parent / link).resolve().is_file(), f"{path.name}: {link} does not exist"
