@@ -27,6 +27,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -274,6 +275,9 @@ def test_feedback_for_every_graded_submission_and_no_hidden_test(graded):
         assert page.is_file(), f"no feedback for {student} / {assignment}"
         text = BeautifulSoup(page.read_text(), "html.parser").get_text()
         assert not [line for line in hidden if line in text], f"{student}: hidden tests shown"
+        if student == "locked_edited":  # count_parameters returns 0: every check of it fails
+            assert re.search(r"Grader: 0 / 1 points: 0 of (\d+) checks passed\.", text), text
+            assert "[2] count_parameters(" in text  # each failing check is listed
 
 
 def test_no_connection_left_the_sandbox(graded):
