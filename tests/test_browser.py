@@ -46,7 +46,7 @@ EXPLORER_LECTURE = "lectures/02_activations.ipynb"
 EXERCISE = "exercises/ps1_forward/forward.ipynb"
 SOLUTION = "solutions/ps1_forward/forward.ipynb"
 TASK = "count_parameters"
-ASSIGNMENTS = ["ps1_forward", "ps2_backward", "ps3_training"]
+ASSIGNMENTS = ["ps1_forward", "ps2_backward", "ps3_training", "ps4_autograd"]
 # The Lab plugins the course needs: widgets drawn as widgets, and nbgrader's menu,
 # formgrader and Validate button.
 REQUIRED_PLUGINS = [

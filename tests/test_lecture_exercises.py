@@ -15,7 +15,7 @@ import re
 import nbformat
 import pytest
 
-from tests.notebooks import lecture_paths, run_notebook
+from tests.notebooks import ROOT, lecture_paths, run_notebook
 
 # Lectures 01-08 each have two or three exercises; later lectures are checked when they
 # use the pattern.
@@ -98,3 +98,16 @@ def test_lecture_prompts_predictions_and_ends_with_its_practice(path):
     for link in PS_LINK.findall(markdown[-1]):
         target = (path.parent / link).resolve()
         assert target.is_file(), f"{path.name}: {link} does not exist"
+
+
+def test_every_problem_set_is_the_practice_of_a_lecture():
+    """Each problem set in exercises/ is linked from a lecture's closing practice paragraph;
+    lecture 05 links both sets that practise backpropagation, ps2_backward and ps4_autograd."""
+    linked = {}
+    for path in lecture_paths():
+        nb = nbformat.read(path, as_version=4)
+        last = [c.source for c in nb.cells if c.cell_type == "markdown"][-1]
+        linked[path.stem] = {link.split("/")[2] for link in PS_LINK.findall(last)}
+    problem_sets = {p.parent.name for p in (ROOT / "exercises").glob("*/*.ipynb")}
+    assert problem_sets <= set().union(*linked.values()), "a problem set no lecture links"
+    assert {"ps2_backward", "ps4_autograd"} <= linked["05_backprop"]
