@@ -1007,7 +1007,9 @@ def _read(head: str, name: str, value, attribute: str) -> float:
             name,
         )
     got = _guarded(f"{head}: reading .{attribute}", name, {}, lambda: getattr(value, attribute))
-    if isinstance(got, bool) or not isinstance(got, int | float | np.number):
+    if isinstance(got, np.ndarray) and got.ndim == 0:  # how a numpy scalar crosses the channel
+        got = got[()]
+    if isinstance(got, bool | np.bool_) or not isinstance(got, int | float | np.number):
         _fail(f"{head}: .{attribute} should be a float, got {describe(got)}", name)
     return float(got)
 

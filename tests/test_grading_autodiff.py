@@ -335,3 +335,29 @@ def test_random_programs_reuse_values_use_every_value_and_stay_finite():
         assert math.isfinite(value)
     again = g.random_program(np.random.default_rng(0), steps=2)
     assert again == g.random_program(np.random.default_rng(0), steps=2)
+
+
+def test_numpy_scalars_in_data_and_grad_are_numbers_too():
+    """A grad that became a numpy float (or, through the judge's channel, a 0-d array) is read
+    as a number; an array of several numbers is not."""
+
+    def numpy_exp(self):
+        out = type(self)(self.data, (self,))
+        out.data = np.array(math.exp(self.data))  # a 0-d array, as the channel delivers np.float64
+
+        def _backward():
+            self.grad += np.float64(math.exp(self.data)) * out.grad
+
+        out._backward = _backward
+        return out
+
+    g.check_expression(bug("NumpyExp", exp=numpy_exp), "a.exp()", expected=math.e,
+                       grads={"a": math.e}, a=1.0)  # fmt: skip
+
+    class Vector(Value):
+        def __init__(self, data, parents=()):
+            super().__init__(0.0, parents)
+            self.data = np.ones(2)
+
+    message = failure(g.check_expression, Vector, "a + 1", expected=2.0, a=1.0)
+    assert ".data should be a float, got float64 array of shape (2,)" in message
