@@ -96,7 +96,7 @@ def __mul__(self, other):
 
 
 # %% wrong add_mul: __mul__ copied from __add__ and left adding
-# hint: a * b multiplies
+# hint: a * b multiplies the numbers
 @add_to_class(Value)
 def __add__(self, other):
     other = Value.wrap(other)
@@ -539,7 +539,7 @@ def __pow__(self, k):
 
 
 # %% wrong reflected -> arithmetic_values: __rsub__ is __sub__ (self - other)
-# hint: Python calls a.__rsub__(2)
+# hint: 2 - a calls a.__rsub__(2)
 @add_to_class(Value)
 def __radd__(self, other):
     return self + other
@@ -561,7 +561,7 @@ def __rtruediv__(self, other):
 
 
 # %% wrong reflected -> arithmetic_values: __rtruediv__ divides self by other
-# hint: Python calls a.__rtruediv__(2)
+# hint: 2 / a calls a.__rtruediv__(2)
 @add_to_class(Value)
 def __radd__(self, other):
     return self + other
@@ -778,7 +778,7 @@ def __pow__(self, k):
 
 
 # %% wrong reflected -> arithmetic_derivatives: __rsub__ is __sub__ (self - other)
-# hint: Python calls a.__rsub__(2)
+# hint: 2 - a calls a.__rsub__(2)
 @add_to_class(Value)
 def __radd__(self, other):
     return self + other
