@@ -958,7 +958,7 @@ def _evaluate_steps(program: str, leaves: dict) -> dict:
     return names
 
 
-def _guarded(head: str, name: str, inputs: dict, action: Callable):
+def _guarded(head: str, name: str, action: Callable):
     """``action()``; an exception or a warning of the student's code becomes a GradingError."""
     __tracebackhide__ = True
     error = None
@@ -1006,7 +1006,7 @@ def _read(head: str, name: str, value, attribute: str) -> float:
             "returns a new Value (wrap the result: Value(result, ...)).",
             name,
         )
-    got = _guarded(f"{head}: reading .{attribute}", name, {}, lambda: getattr(value, attribute))
+    got = _guarded(f"{head}: reading .{attribute}", name, lambda: getattr(value, attribute))
     if isinstance(got, np.ndarray) and got.ndim == 0:  # how a numpy scalar crosses the channel
         got = got[()]
     if isinstance(got, bool | np.bool_) or not isinstance(got, int | float | np.number):
@@ -1024,9 +1024,9 @@ def _formula_value(wrong, inputs: dict) -> float:
 def _check_number(head, name, label, got, expected, mistakes, inputs, extra=()) -> None:
     """Compare one float. A failure shows the matching mistakes' hints, else ``extra``'s."""
     __tracebackhide__ = True
+    want = np.asarray(float(expected))
     try:
-        ratio = _compare_array(np.asarray(got), np.asarray(float(expected)), RTOL, ATOL, {},
-                               None, False)  # fmt: skip
+        ratio = _compare_array(np.asarray(got), want, RTOL, ATOL, {}, None, False)
     except _MismatchError as mismatch:
         lines = mismatch.text.splitlines()
         matched = [
@@ -1075,10 +1075,10 @@ def _build(value_class, program: str, inputs: dict) -> tuple[dict, str, str]:
     if not callable(value_class):
         _fail(f"{name!r} is not a class: define Value in its cell and run it.", name)
     leaves = {
-        leaf: _guarded(f"{name}({float(x)!r})", name, {}, lambda x=x: value_class(float(x)))
+        leaf: _guarded(f"{name}({float(x)!r})", name, lambda x=x: value_class(float(x)))
         for leaf, x in inputs.items()
     }
-    names = _guarded(head, name, inputs, lambda: _evaluate_steps(program, leaves))
+    names = _guarded(head, name, lambda: _evaluate_steps(program, leaves))
     return names, head, name
 
 
@@ -1148,10 +1148,10 @@ def check_expression(
     if grads is None:
         return
     head = f"{head}, then out.backward()"
-    _guarded(head, name, inputs, out.backward)
-    _check_number(head, name, "out.grad", _read(head, name, out, "grad"), 1.0, None, inputs, [
-        "hint: backward() starts the chain rule with out.grad = 1.0 (dout/dout)."
-    ])  # fmt: skip
+    _guarded(head, name, out.backward)
+    seed = ["hint: backward() starts the chain rule with out.grad = 1.0 (dout/dout)."]
+    root_grad = _read(head, name, out, "grad")
+    _check_number(head, name, "out.grad", root_grad, 1.0, None, inputs, seed)
     for key, want in grads.items():
         got = _read(head, name, names[key], "grad")
         extra = _gradient_hints(got, want)
@@ -1161,7 +1161,7 @@ def check_expression(
 def check_graph_gradient(value_class, program: str, /, h: float = 1e-5, **inputs: float) -> None:
     """Check the leaves' grads after backward() against central differences of ``program``.
 
-    The program (``+``, ``-``, ``*``, ``/`` and ``**`` only) is also run on plain floats:
+    The program (arithmetic only: no methods such as ``exp()``) is also run on plain floats:
     its value is out.data's expected value, and its central differences with step ``h``
     are each leaf's expected grad (tolerance ``GRAD_RTOL``, ``GRAD_ATOL``).
     """
@@ -1174,10 +1174,10 @@ def check_graph_gradient(value_class, program: str, /, h: float = 1e-5, **inputs
         return float(_evaluate_steps(program, leaves)["out"])
 
     point = np.array([float(x) for x in inputs.values()])
-    _check_number(head, name, "out.data", _read(head, name, out, "data"), on_floats(point), None,
-                  inputs)  # fmt: skip
+    data = _read(head, name, out, "data")
+    _check_number(head, name, "out.data", data, on_floats(point), None, inputs)
     head = f"{head}, then out.backward()"
-    _guarded(head, name, inputs, out.backward)
+    _guarded(head, name, out.backward)
     got = np.array([_read(head, name, names[leaf], "grad") for leaf in inputs])
     labels = ", ".join(f"{leaf}.grad" for leaf in inputs)
     label = f"({labels}) of {_program_text(program, inputs)}"
@@ -1214,45 +1214,32 @@ def check_topological_order(func, value_class, program: str, /, **inputs: float)
             _fail(f"{head}: {problem}", fname, problem)
         _record(fname, problem, 0.0)
 
+    twice = " (hint: remember the values already visited, so that one reached twice is listed once)"
     need(isinstance(order, list | tuple), f"expected a list of Values, got {describe(order)}")
     position = {}
     for key, value in names.items():
         found = [i for i, item in enumerate(order) if item is value]
+        hint = twice if found else " (hint: are leaves, the values made by no operation, listed?)"
         need(
             len(found) == 1,
             f"{key} appears {len(found)} times in the list; every value reachable from out "
-            "appears exactly once"
-            + (
-                " (hint: remember the values already visited, so that one reached along two "
-                "paths is listed once)."
-                if len(found) > 1
-                else (
-                    " (hint: are leaves, the values made by no operation, listed too?)."
-                    if key in inputs
-                    else "."
-                )
-            ),
+            "appears exactly once" + (hint if len(found) > 1 or key in inputs else ""),
         )
         position[key] = found[0]
+    missing = " (hint: numbers such as the 2 in a * 2 become Values too)"
     need(
         len(order) == size,
         f"the graph has {size} values (every leaf, number and operation result), the list "
-        f"has {len(order)}"
-        + (
-            ": a value is listed twice (hint: remember the values already visited)."
-            if len(order) > size
-            else ": some are missing (numbers like the 2 in a * 2 become Values too)."
-        ),
+        f"has {len(order)}" + (twice if len(order) > size else missing),
+    )
+    reversed_hint = (
+        " (hint: out came first: append a value after visiting its parents and return the list "
+        "parents first; backward() is the one that walks it in reverse)"
     )
     need(
         order[-1] is out,
-        "out must come last: a value is listed after every value it was computed from"
-        + (
-            " (hint: out came first: append a value after visiting its parents, and return "
-            "the list parents first; backward() is the one that walks it in reverse)."
-            if order[0] is out
-            else "."
-        ),
+        "out must come last, after every value it was computed from"
+        + (reversed_hint if order[0] is out else ""),
     )
     for key, expression in steps:
         for parent in _names_in(expression):

@@ -310,7 +310,7 @@ def topological_order(root):
 
 
 # %% wrong topological_order: leaves the leaves out
-# hint: are leaves, the values made by no operation, listed too?
+# hint: are leaves, the values made by no operation, listed?
 def topological_order(root):
     order, visited = [], set()
 
