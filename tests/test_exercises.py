@@ -2,7 +2,7 @@
 
 The fast tests read the notebooks. The ``grading`` tests build one throwaway course
 per assignment and run nbgrader on it (generate_assignment, autograde,
-generate_feedback), the three courses side by side, with these submissions:
+generate_feedback), the four courses side by side, with these submissions:
 
 - the instructor's solution notebook, five times (full marks every time);
 - the unchanged student release (zero);
@@ -411,7 +411,7 @@ class Graded:
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory) -> dict[str, Graded]:
-    """Every assignment's course, graded by nbgrader (the three run concurrently)."""
+    """Every assignment's course, graded by nbgrader (the four run concurrently)."""
     running = {}
     results = {}
     try:
