@@ -1300,7 +1300,7 @@ def ridge_grads_autograd(w, b, x, y, lam):
 
 
 # %% wrong ridge_grads_autograd: the penalty written lam * w
-# hint: you used lam * w
+# hint: lam * w has the derivative lam
 def ridge_grads_autograd(w, b, x, y, lam):
     w, b = Value(w), Value(b)
     L = 0.5 * (y - (w * x + b).sigmoid()) ** 2 + lam * w
