@@ -15,6 +15,7 @@ import os
 import re
 from pathlib import Path
 
+import nbformat
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import (
     AssignLatePenalties,
@@ -53,28 +54,43 @@ c.CourseDirectory.course_id = "nnkit"
 
 
 class ClearSolutionsNamingTheTask(ClearSolutions):
-    """ClearSolutions whose stub names the function it stands in for.
+    """ClearSolutions whose stubs name the function each one stands in for.
 
     nbgrader replaces every solution region with one fixed stub; this one puts the
-    name of the enclosing ``def`` into the NotImplementedError, so a student who runs
-    a test too early reads which function is still missing.
+    name of the ``def`` enclosing each region into its NotImplementedError, so a
+    student who runs a test too early reads which function is still missing (a cell
+    may hold several functions, one region each).
     """
 
     def _replace_solution_region(self, cell, language):
-        head = cell.source.split(self.begin_solution_delimeter)[0]
-        names = re.findall(r"^\s*def (\w+)\(", head, flags=re.MULTILINE)
-        if not names:
+        if self.begin_solution_delimeter not in cell.source:
             return super()._replace_solution_region(cell, language)
-        generic = self.code_stub
-        self.code_stub = {
-            **generic,
-            "python": "# YOUR CODE HERE\n"
-            f'raise NotImplementedError("{names[-1]}: replace this line with your code")',
-        }
+        # one piece per region, each ending with its END line; the last piece is the rest
+        pieces, current = [], []
+        for line in cell.source.split("\n"):
+            current.append(line)
+            if self.end_solution_delimeter in line:
+                pieces.append(current)
+                current = []
+        if current:
+            pieces.append(current)
+        generic, done = self.code_stub, []
         try:
-            return super()._replace_solution_region(cell, language)
+            for piece in pieces:
+                before = "\n".join(done + piece).split(self.begin_solution_delimeter)[0]
+                names = re.findall(r"^\s*def (\w+)\(", before, flags=re.MULTILINE)
+                stub = (
+                    "# YOUR CODE HERE\n"
+                    f'raise NotImplementedError("{names[-1]}: replace this line with your code")'
+                )
+                self.code_stub = {**generic, "python": stub} if names else generic
+                part = nbformat.NotebookNode(cell_type=cell.cell_type, source="\n".join(piece))
+                super()._replace_solution_region(part, language)
+                done.append(part.source)
         finally:
             self.code_stub = generic
+        cell.source = "\n".join(done)
+        return True
 
 
 c.ClearSolutions.code_stub = {

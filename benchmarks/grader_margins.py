@@ -1,8 +1,9 @@
 """How far apart the grader keeps right and wrong answers, function by function.
 
 Every answer of the exercise corpus (tests/exercise_corpus/), plus the instructor's
-own, is substituted into its solution notebook and that function's test cell
-(visible and hidden tests) is run in-process with ``nnkit.grading.record()``. The
+own, is substituted into its solution notebook and its test cell (visible and hidden
+tests; every cell, for a right answer other cells depend on) is run in-process with
+``nnkit.grading.record()``. The
 error of a comparison is measured in units of its tolerance (``|got - expected| /
 (atol + rtol |expected|)``, 1 = the pass/fail line):
 
@@ -26,6 +27,7 @@ import nbformat
 
 from tests.exercise_corpus import (
     ASSIGNMENTS,
+    DEPENDENT,
     Answer,
     grade_in_process,
     load_corpus,
@@ -35,7 +37,11 @@ from tests.exercise_corpus import (
 
 
 def measure(assignment: str) -> list[dict]:
-    """One row per graded function: the right and wrong answers' errors and misgradings."""
+    """One row per test cell: the right and wrong answers' errors and misgradings.
+
+    A wrong answer counts in the row of the test cell it must fail; a right answer in the
+    row of every test cell it reaches (all of them when other cells depend on its answer).
+    """
     nb = nbformat.read(solution_path(assignment), as_version=4)
     instructor = grade_in_process(nb)
     rows = {
@@ -47,11 +53,17 @@ def measure(assignment: str) -> list[dict]:
             rows[function]["misgraded"].append(f"instructor's answer: {result.message}")
     answers: list[Answer] = load_corpus(assignment)
     for answer in answers:
-        result = grade_in_process(substitute(nb, [answer]), {answer.function})[answer.function]
-        row = rows[answer.function]
-        row[answer.kind].append(result.ratio)
-        if result.passed != (answer.kind == "right"):
-            row["misgraded"].append(f"{answer.label}: {result.message or 'passed'}")
+        if answer.kind == "wrong":
+            result = grade_in_process(substitute(nb, [answer]), {answer.target})[answer.target]
+            rows[answer.target]["wrong"].append(result.ratio)
+            if result.passed:
+                rows[answer.target]["misgraded"].append(f"{answer.label}: passed")
+            continue
+        cells = None if answer.function in DEPENDENT else {answer.target}
+        for function, result in grade_in_process(substitute(nb, [answer]), cells).items():
+            rows[function]["right"].append(result.ratio)
+            if not result.passed:
+                rows[function]["misgraded"].append(f"{answer.label}: {result.message}")
     return list(rows.values())
 
 

@@ -126,6 +126,111 @@ def _ref_train_mlp(
     return params, losses
 
 
+class _RefValue:
+    """A scalar autodiff node that stores its local derivatives as numbers.
+
+    Unlike the closures of lecture 05 (and of problem set 4's solution), each node keeps
+    the partial derivatives of its data with respect to each parent, computed in the
+    forward pass; ``backward`` multiplies them along the reversed topological order.
+    Numbers are wrapped into leaf nodes; the exponent of ``**`` is not a node.
+    """
+
+    __slots__ = ("data", "grad", "_parents", "_local")
+
+    def __init__(self, data, parents=(), local=()):
+        self.data = float(data)
+        self.grad = 0.0
+        self._parents = parents
+        self._local = local
+
+    def __repr__(self) -> str:
+        return f"reference Value(data={self.data!r}, grad={self.grad!r})"
+
+    @staticmethod
+    def _lift(x) -> _RefValue:
+        return x if isinstance(x, _RefValue) else _RefValue(x)
+
+    def __add__(self, other):
+        other = self._lift(other)
+        return _RefValue(self.data + other.data, (self, other), (1.0, 1.0))
+
+    def __mul__(self, other):
+        other = self._lift(other)
+        return _RefValue(self.data * other.data, (self, other), (other.data, self.data))
+
+    def __sub__(self, other):
+        other = self._lift(other)
+        return _RefValue(self.data - other.data, (self, other), (1.0, -1.0))
+
+    def __truediv__(self, other):
+        other = self._lift(other)
+        quotient = self.data / other.data
+        return _RefValue(quotient, (self, other), (1.0 / other.data, -quotient / other.data))
+
+    def __radd__(self, other):
+        return self._lift(other) + self
+
+    def __rmul__(self, other):
+        return self._lift(other) * self
+
+    def __rsub__(self, other):
+        return self._lift(other) - self
+
+    def __rtruediv__(self, other):
+        return self._lift(other) / self
+
+    def __neg__(self):
+        return _RefValue(-self.data, (self,), (-1.0,))
+
+    def __pow__(self, k):
+        return _RefValue(self.data**k, (self,), (k * self.data ** (k - 1),))
+
+    def exp(self):
+        e = math.exp(self.data)
+        return _RefValue(e, (self,), (e,))
+
+    def tanh(self):
+        t = math.tanh(self.data)
+        return _RefValue(t, (self,), (1.0 - t * t,))
+
+    def sigmoid(self):
+        s = float(_ref_sigmoid(self.data))
+        return _RefValue(s, (self,), (s * (1.0 - s),))
+
+    def relu(self):
+        return _RefValue(max(self.data, 0.0), (self,), (1.0 if self.data > 0 else 0.0,))
+
+    def backward(self) -> None:
+        self.grad = 1.0
+        for node in reversed(_ref_topological_order(self)):
+            for parent, local in zip(node._parents, node._local, strict=True):
+                parent.grad += local * node.grad
+
+
+def _ref_topological_order(root: _RefValue) -> list[_RefValue]:
+    """Every node reachable from root, parents first: an iterative depth-first post-order."""
+    order, seen = [], {id(root)}
+    stack = [(root, iter(root._parents))]
+    while stack:
+        node, parents = stack[-1]
+        for parent in parents:
+            if id(parent) not in seen:
+                seen.add(id(parent))
+                stack.append((parent, iter(parent._parents)))
+                break
+        else:
+            stack.pop()
+            order.append(node)
+    return order
+
+
+def _ref_ridge_grads_autograd(w, b, x, y, lam):
+    w, b = _RefValue(w), _RefValue(b)
+    loss = 0.5 * (y - (w * x + b).sigmoid()) ** 2 + lam * w**2
+    loss.backward()
+    return w.grad, b.grad
+
+
 reference = SimpleNamespace(
     count_parameters=lambda sizes: sum((a + 1) * b for a, b in itertools.pairwise(sizes)),
     linear_forward=lambda X, W, b: X @ W + b,
@@ -150,5 +255,8 @@ reference = SimpleNamespace(
     inverse_time_decay=lambda lr0, decay, step: lr0 / (1.0 + decay * step),
     minibatches=_ref_minibatches,
     train_mlp=_ref_train_mlp,
+    Value=_RefValue,
+    topological_order=_ref_topological_order,
+    ridge_grads_autograd=_ref_ridge_grads_autograd,
 )
-"""Independent float64 answers to every graded function of the three problem sets."""
+"""Independent float64 answers to every graded function of the four problem sets."""

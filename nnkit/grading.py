@@ -30,6 +30,7 @@ sandboxed kernel; neither the key nor the expected values are in this package.
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import inspect
 import math
@@ -891,3 +892,419 @@ def _main(argv: list[str]) -> int:
 
 if __name__ == "__main__":
     sys.exit(_main(sys.argv[1:]))
+
+
+# --------------------------------------------------------------------------- autodiff graphs (ps4)
+#
+# Problem set 4's tests build small computation graphs out of the student's Value class from a
+# *program*: Python statements over named leaves, such as "c = a * b; d = c + a; d * c", whose
+# last line is the root (called ``out`` in messages). Only what the contract defines is used
+# (calling the class, operators, methods, .data, .grad, backward(), identity of values), so the
+# same checks run on the judge's remote proxies and on real objects.
+
+_PROGRAM_FILE = "<test program>"
+_AUTODIFF_HINTS = {
+    "unsupported operand": "Python found no method for this operator. With a number on the left "
+    "(2 - v) it calls the reflected method of the Value on the right: __radd__, __rsub__, "
+    "__rmul__, __rtruediv__; -v calls __neg__.",
+    "object has no attribute 'data'": "an operand is a plain number: wrap it into a Value first "
+    "(other = Value.wrap(other)).",
+    "math range error": "math.exp overflows above 709: compute sigmoid with exp of -|z| only "
+    "(and tanh with math.tanh).",
+    "maximum recursion depth": "the graph is deeper than Python's recursion limit: walk it with "
+    "an explicit stack instead of recursion.",
+}
+
+
+def _program_steps(program: str) -> list[tuple[str, ast.expr]]:
+    """``[(name, expression), ...]`` of a program; its last line, the root, is named ``out``."""
+    body = ast.parse(program).body
+    steps = []
+    for k, statement in enumerate(body):
+        last = k == len(body) - 1
+        if last and isinstance(statement, ast.Expr):
+            steps.append(("out", statement.value))
+        elif (
+            not last
+            and isinstance(statement, ast.Assign)
+            and len(statement.targets) == 1
+            and isinstance(statement.targets[0], ast.Name)
+        ):
+            steps.append((statement.targets[0].id, statement.value))
+        else:
+            raise ValueError(
+                f"a program is `name = expression` lines, then the root expression: {program!r}"
+            )
+    return steps
+
+
+def _names_in(expression: ast.expr) -> list[str]:
+    return [n.id for n in ast.walk(expression) if isinstance(n, ast.Name)]
+
+
+def _program_text(program: str, inputs: dict) -> str:
+    """``c = a * b; out = c + a, with a = 2.0, b = -1.0`` for messages."""
+    steps = "; ".join(f"{name} = {ast.unparse(expr)}" for name, expr in _program_steps(program))
+    values = ", ".join(f"{name} = {float(x)!r}" for name, x in inputs.items())
+    return f"{steps}, with {values}" if values else steps
+
+
+def _evaluate_steps(program: str, leaves: dict) -> dict:
+    """Run a program on ``leaves`` (Values or floats); returns every name, the root as ``out``."""
+    names = dict(leaves)
+    for name, expression in _program_steps(program):
+        code = compile(ast.Expression(expression), _PROGRAM_FILE, "eval")
+        names[name] = eval(code, {"__builtins__": {}}, names)  # the test's own program text
+    return names
+
+
+def _guarded(head: str, name: str, action: Callable):
+    """``action()``; an exception or a warning of the student's code becomes a GradingError."""
+    __tracebackhide__ = True
+    error = None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            result = action()
+        except GradingError:
+            raise
+        except StudentError as exc:
+            kind, text, frames = exc.kind, str(exc), "\n".join(exc.frames)
+            error = (kind, text, frames)
+        except Exception as exc:  # any failure of student code is reported
+            frames = _student_frames(exc.__traceback__, _PROGRAM_FILE)
+            error = (type(exc).__name__, str(exc), frames)
+    if error is not None:
+        kind, text, frames = error
+        hint = (
+            "hint: write it in its answer cell and run that cell, then this one."
+            if kind == "NotImplementedError"
+            else _lookup_hint(text, _AUTODIFF_HINTS | _EXCEPTION_HINTS)
+        )
+        where = ("where, in your code:\n" + frames) if frames else ""
+        _fail(_message(f"{head} raised {kind}: {text}", None, where, hint), name)
+    if caught:
+        first = caught[0]
+        _fail(
+            _message(
+                f"{head} emitted a warning ({first.category.__name__}: {first.message}). Warnings "
+                "go to stderr, and nbgrader fails any test cell that prints to stderr.",
+                None,
+                _lookup_hint(str(first.message), _WARNING_HINTS),
+            ),
+            name,
+        )
+    return result
+
+
+def _read(head: str, name: str, value, attribute: str) -> float:
+    """``value.<attribute>`` as a float, or a GradingError saying why it is not one."""
+    __tracebackhide__ = True
+    if isinstance(value, bool | int | float | np.number):
+        _fail(
+            f"{head}: got the plain number {value!r} where a Value belongs: every operation "
+            "returns a new Value (wrap the result: Value(result, ...)).",
+            name,
+        )
+    got = _guarded(f"{head}: reading .{attribute}", name, lambda: getattr(value, attribute))
+    if isinstance(got, np.ndarray) and got.ndim == 0:  # how a numpy scalar crosses the channel
+        got = got[()]
+    if isinstance(got, bool | np.bool_) or not isinstance(got, int | float | np.number):
+        _fail(f"{head}: .{attribute} should be a float, got {describe(got)}", name)
+    return float(got)
+
+
+def _formula_value(wrong, inputs: dict) -> float:
+    """A wrong answer: a number, or a formula in the leaves' names such as ``"3 * a ** 3"``."""
+    if isinstance(wrong, str):
+        return float(eval(wrong, {"__builtins__": {}, "math": math}, dict(inputs)))
+    return float(wrong)
+
+
+def _check_number(head, name, label, got, expected, mistakes, inputs, extra=()) -> None:
+    """Compare one float. A failure shows the matching mistakes' hints, else ``extra``'s."""
+    __tracebackhide__ = True
+    want = np.asarray(float(expected))
+    try:
+        ratio = _compare_array(np.asarray(got), want, RTOL, ATOL, {}, None, False)
+    except _MismatchError as mismatch:
+        lines = mismatch.text.splitlines()
+        matched = [
+            f"hint: {hint}"
+            for hint, wrong in (mistakes or {}).items()
+            if math.isclose(got, _formula_value(wrong, inputs), rel_tol=1e-9, abs_tol=1e-12)
+        ]
+        generic = [line for line in lines if line.startswith("hint:")]
+        hints = matched or list(extra) or generic
+        body = [line for line in lines if not line.startswith("hint:")] + hints[:2]
+        _fail(_message(f"{head}: {label} is wrong.", None, *body), name, label, mismatch.ratio)
+    _record(name, label, ratio)
+
+
+def _gradient_hints(got: float, expected: float) -> list[str]:
+    """Why a gradient may be off, read from how it is off."""
+    if expected == 0 or not math.isfinite(got):
+        return []
+    if got == 0:
+        return [
+            "hint: no gradient arrived here: does backward() set out.grad = 1.0 and run every "
+            "_backward from the root down (the reversed topological order), and does each "
+            "_backward add to its parents' .grad?"
+        ]
+    factor = got / expected
+    for k in (2, 3, 4):
+        if math.isclose(factor, 1 / k, rel_tol=1e-6):
+            return [
+                f"hint: 1/{k} of the answer, so contributions are missing: a value used several "
+                "times receives the sum of them (+=, never =), and each _backward multiplies by "
+                "out.grad."
+            ]
+        if math.isclose(factor, k, rel_tol=1e-6):
+            return [
+                f"hint: {k} times the answer, so a contribution was counted more than once: does "
+                "topological_order list each value once, and backward() run each _backward once?"
+            ]
+    return []
+
+
+def _build(value_class, program: str, inputs: dict) -> tuple[dict, str, str]:
+    """Leaves made with the student's class, the program run on them: (names, head, class name)."""
+    __tracebackhide__ = True
+    name = _name(value_class)
+    head = f"{name}: {_program_text(program, inputs)}"
+    if not callable(value_class):
+        _fail(f"{name!r} is not a class: define Value in its cell and run it.", name)
+    leaves = {
+        leaf: _guarded(f"{name}({float(x)!r})", name, lambda x=x: value_class(float(x)))
+        for leaf, x in inputs.items()
+    }
+    names = _guarded(head, name, lambda: _evaluate_steps(program, leaves))
+    return names, head, name
+
+
+def check_expression(
+    value_class,
+    program: str,
+    /,
+    *,
+    expected: float | None,
+    grads: Mapping[str, float] | None = None,
+    mistakes: Mapping[str, Mapping] | None = None,
+    **inputs: float,
+) -> None:
+    """Build ``program`` from Values and check the root's data and, after backward(), the grads.
+
+    Parameters
+    ----------
+    value_class : callable
+        The student's ``Value``.
+    program : str
+        Python over the leaves' names, e.g. ``"2 - a"`` or ``"c = a * b; c * c + a"``; the
+        last line is the root, ``out``.
+    expected : float or None
+        ``out.data``; None leaves it unchecked (when another test cell grades it).
+    grads : dict, optional
+        ``{name: expected .grad}`` for leaves and named intermediate values, checked after
+        ``out.backward()`` (which must also leave ``out.grad == 1.0``). Without it,
+        backward() is not called.
+    mistakes : dict, optional
+        ``{"data" or name: {hint: wrong answer}}``; a wrong answer is a number or a formula
+        in the leaves' names (``"3 * a ** 3"``), evaluated with floats.
+    **inputs : float
+        The leaves, each built as ``value_class(x)``.
+
+    Also checked: the root is a new Value (not one of the values it was computed from),
+    no operand's data changed, and ``out.grad`` is 0.0 until backward() runs.
+    """
+    __tracebackhide__ = True
+    mistakes = mistakes or {}
+    names, head, name = _build(value_class, program, inputs)
+    out = names["out"]
+    data = _read(head, name, out, "data")
+    operands = [v for key, v in names.items() if key != "out"]
+    expect(
+        not any(out is v for v in operands),
+        value_class,
+        f"{_program_text(program, inputs)}: out is one of the values it was computed from. An "
+        "operation returns a new Value and leaves its operands unchanged.",
+    )
+    if expected is not None:
+        _check_number(head, name, "out.data", data, expected, mistakes.get("data"), inputs)
+    for leaf, x in inputs.items():
+        now = _read(head, name, names[leaf], "data")
+        expect(
+            now == float(x),
+            value_class,
+            f"{_program_text(program, inputs)}: {leaf}.data changed from {float(x)!r} to "
+            f"{now!r}. An operation must not modify its operands: return a new Value.",
+        )
+    grad = _read(head, name, out, "grad")
+    expect(
+        grad == 0.0,
+        value_class,
+        f"{_program_text(program, inputs)}: out.grad is {grad!r} before backward(); a new "
+        "Value starts with grad 0.0.",
+    )
+    if grads is None:
+        return
+    head = f"{head}, then out.backward()"
+    _guarded(head, name, out.backward)
+    seed = ["hint: backward() starts the chain rule with out.grad = 1.0 (dout/dout)."]
+    root_grad = _read(head, name, out, "grad")
+    _check_number(head, name, "out.grad", root_grad, 1.0, None, inputs, seed)
+    for key, want in grads.items():
+        got = _read(head, name, names[key], "grad")
+        extra = _gradient_hints(got, want)
+        _check_number(head, name, f"{key}.grad", got, want, mistakes.get(key), inputs, extra)
+
+
+def check_graph_gradient(value_class, program: str, /, h: float = 1e-5, **inputs: float) -> None:
+    """Check the leaves' grads after backward() against central differences of ``program``.
+
+    The program (arithmetic only: no methods such as ``exp()``) is also run on plain floats:
+    its value is out.data's expected value, and its central differences with step ``h``
+    are each leaf's expected grad (tolerance ``GRAD_RTOL``, ``GRAD_ATOL``).
+    """
+    __tracebackhide__ = True
+    names, head, name = _build(value_class, program, inputs)
+    out = names["out"]
+
+    def on_floats(point: np.ndarray) -> float:
+        leaves = dict(zip(inputs, map(float, point), strict=True))
+        return float(_evaluate_steps(program, leaves)["out"])
+
+    point = np.array([float(x) for x in inputs.values()])
+    data = _read(head, name, out, "data")
+    _check_number(head, name, "out.data", data, on_floats(point), None, inputs)
+    head = f"{head}, then out.backward()"
+    _guarded(head, name, out.backward)
+    got = np.array([_read(head, name, names[leaf], "grad") for leaf in inputs])
+    labels = ", ".join(f"{leaf}.grad" for leaf in inputs)
+    label = f"({labels}) of {_program_text(program, inputs)}"
+    check_gradient(value_class, got, on_floats, point, label=label, h=h)
+
+
+def check_topological_order(func, value_class, program: str, /, **inputs: float) -> None:
+    """Check ``func(out)`` lists every value of ``program``'s graph once, parents first, out last.
+
+    The program may only use ``+`` and ``*``, between values and numbers: its graph then
+    holds exactly one Value per leaf, per number and per operation, so the length of the
+    list is known. Values are recognised by identity (``is``).
+    """
+    __tracebackhide__ = True
+    steps = _program_steps(program)
+    allowed = (ast.BinOp, ast.Add, ast.Mult, ast.Name, ast.Load, ast.Constant)
+    if not all(isinstance(n, allowed) for _, e in steps for n in ast.walk(e)):
+        raise ValueError(f"check_topological_order: use only + and * in the program: {program!r}")
+    size = len(inputs) + sum(
+        isinstance(n, ast.BinOp) + sum(isinstance(o, ast.Constant) for o in (n.left, n.right))
+        for _, e in steps
+        for n in ast.walk(e)
+        if isinstance(n, ast.BinOp)
+    )
+    names, _, _ = _build(value_class, program, inputs)
+    out = names["out"]
+    fname = _name(func)
+    head = f"{fname}(out) for {_program_text(program, inputs)}"
+    order = call(func, out)
+
+    def need(condition: bool, problem: str) -> None:
+        __tracebackhide__ = True
+        if not condition:
+            _fail(f"{head}: {problem}", fname, problem)
+        _record(fname, problem, 0.0)
+
+    twice = " (hint: remember the values already visited, so that one reached twice is listed once)"
+    need(isinstance(order, list | tuple), f"expected a list of Values, got {describe(order)}")
+    position = {}
+    for key, value in names.items():
+        found = [i for i, item in enumerate(order) if item is value]
+        hint = twice if found else " (hint: are leaves, the values made by no operation, listed?)"
+        need(
+            len(found) == 1,
+            f"{key} appears {len(found)} times in the list; every value reachable from out "
+            "appears exactly once" + (hint if len(found) > 1 or key in inputs else ""),
+        )
+        position[key] = found[0]
+    missing = " (hint: numbers such as the 2 in a * 2 become Values too)"
+    need(
+        len(order) == size,
+        f"the graph has {size} values (every leaf, number and operation result), the list "
+        f"has {len(order)}" + (twice if len(order) > size else missing),
+    )
+    reversed_hint = (
+        " (hint: out came first: append a value after visiting its parents and return the list "
+        "parents first; backward() is the one that walks it in reverse)"
+    )
+    need(
+        order[-1] is out,
+        "out must come last, after every value it was computed from"
+        + (reversed_hint if order[0] is out else ""),
+    )
+    for key, expression in steps:
+        for parent in _names_in(expression):
+            if names[parent] is names[key]:  # the program "a": out is the leaf itself
+                continue
+            need(
+                position[parent] < position[key],
+                f"{parent} comes after {key}, which is computed from it: append a value only "
+                "after all its parents (depth-first, post-order).",
+            )
+
+
+def evaluate(value_class, program: str, /, **inputs: float) -> tuple[float, dict[str, float]]:
+    """``(out.data, {name: .grad})`` after ``out.backward()``, for a trusted Value class.
+
+    Hidden tests call it with the answer key's Value to get the expected answers of
+    :func:`check_expression` at new inputs.
+    """
+    names = _evaluate_steps(program, {k: value_class(float(x)) for k, x in inputs.items()})
+    names["out"].backward()
+    grads = {k: float(v.grad) for k, v in names.items() if k != "out"}
+    return float(names["out"].data), grads
+
+
+def random_program(rng: np.random.Generator, steps: int = 8, leaves: int = 3) -> tuple[str, dict]:
+    """A random graph of about ``steps`` ``+`` and ``*`` with reused values: ``(program, inputs)``.
+
+    Leaves ``a, b, c, ...`` hold values of size 0.5 to 1.5 with random signs; each line
+    ``v<k> = x op y`` combines earlier values (at times the same one twice) and numbers, and
+    every value is used on the way to the root. ``*`` takes a leaf or a number on one side,
+    so that values stay moderate.
+    """
+    names = [chr(ord("a") + k) for k in range(leaves)]
+    inputs = {n: float(rng.choice([-1, 1]) * rng.uniform(0.5, 1.5)) for n in names}
+    made, unused, lines = list(names), list(names), []
+
+    def combine(left: str, plus: bool) -> str:
+        if plus:
+            right = made[rng.integers(len(made))]
+        else:
+            pick = rng.integers(len(names) + 1)
+            right = names[pick] if pick < len(names) else repr(float(rng.choice([0.5, 2.0])))
+        if right in unused:
+            unused.remove(right)
+        return f"{left} {'+' if plus else '*'} {right}"
+
+    def step(expression: str) -> None:
+        name = f"v{len(lines)}"
+        lines.append(f"{name} = {expression}")
+        made.append(name)
+        unused.append(name)
+
+    for _ in range(steps - 1):
+        left = unused.pop(0) if unused else made[rng.integers(len(made))]
+        step(combine(left, rng.random() < 0.5))
+    while len(unused) > 2:  # fold the values nothing used yet into the root
+        step(f"{unused.pop(0)} + {unused.pop(0)}")
+    root = " + ".join(unused) if len(unused) == 2 else combine(unused.pop(), rng.random() < 0.5)
+    return "; ".join([*lines, root]), inputs
+
+
+__all__ += [
+    "check_expression",
+    "check_graph_gradient",
+    "check_topological_order",
+    "evaluate",
+    "random_program",
+]

@@ -9,7 +9,7 @@ Playwright, doing what a student and an instructor do:
 2. drag an explorer's slider and see its picture change;
 3. open a student exercise, type an answer into a stub, see its visible test pass,
    and press nbgrader's Validate button;
-4. open nbgrader's formgrader from the menu and find the three assignments.
+4. open nbgrader's formgrader from the menu and find the four assignments.
 
 Screenshots go to test-artifacts/browser/ (gitignored), with the server's log
 (jupyterlab.log) and the page's console messages (console.log); a failing test
@@ -46,7 +46,7 @@ EXPLORER_LECTURE = "lectures/02_activations.ipynb"
 EXERCISE = "exercises/ps1_forward/forward.ipynb"
 SOLUTION = "solutions/ps1_forward/forward.ipynb"
 TASK = "count_parameters"
-ASSIGNMENTS = ["ps1_forward", "ps2_backward", "ps3_training"]
+ASSIGNMENTS = ["ps1_forward", "ps2_backward", "ps3_training", "ps4_autograd"]
 # The Lab plugins the course needs: widgets drawn as widgets, and nbgrader's menu,
 # formgrader and Validate button.
 REQUIRED_PLUGINS = [
@@ -330,7 +330,7 @@ def test_student_answers_an_exercise_and_validates_it(lab, course):
 
 
 def test_instructor_finds_the_assignments_in_formgrader(lab):
-    """Nbgrader > Formgrader opens the formgrader, which lists the three assignments."""
+    """Nbgrader > Formgrader opens the formgrader, which lists the four assignments."""
     lab.page.locator("#jp-MainMenu .lm-MenuBar-itemLabel", has_text="Nbgrader").click()
     lab.page.locator('#jp-mainmenu-nbgrader li[data-command="nbgrader:open-formgrader"]').click()
     tab = lab.page.locator("#jp-main-dock-panel .lm-TabBar-tab.lm-mod-current")

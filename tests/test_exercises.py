@@ -1,8 +1,8 @@
-"""The three nbgrader assignments: structure, release, and grading by real nbgrader.
+"""The four nbgrader assignments: structure, release, and grading by real nbgrader.
 
 The fast tests read the notebooks. The ``grading`` tests build one throwaway course
 per assignment and run nbgrader on it (generate_assignment, autograde,
-generate_feedback), the three courses side by side, with these submissions:
+generate_feedback), the four courses side by side, with these submissions:
 
 - the instructor's solution notebook, five times (full marks every time);
 - the unchanged student release (zero);
@@ -11,6 +11,11 @@ generate_feedback), the three courses side by side, with these submissions:
 - a tampered one: test cells deleted or replaced by ``pass`` are put back;
 - the corpus of tests/exercise_corpus: every wrong answer must lose points on its
   function's test cell, every alternative right answer must get full marks.
+
+Problem sets 1-3 have one answer cell and one test cell per function of the
+contract. Problem set 4 writes one class across several answer cells and tests it
+skill by skill, so its answer cells and test cells are listed separately (PS4_ANSWERS,
+PS4_TESTS); answer_functions and skills_of give both for any problem set.
 """
 
 from __future__ import annotations
@@ -72,11 +77,46 @@ CONTRACT = {
         "minibatches": "X, y, batch_size, rng",
         "train_mlp": "X, y, params, lr, epochs, batch_size, rng, beta=0.0, decay=0.0",
     },
+    "ps4_autograd": {
+        "topological_order": "root",
+        "ridge_grads_autograd": "w, b, x, y, lam",
+    },
 }
+# Problem set 4: {answer cell: {function: parameters}}, the Value methods included, and its
+# test cells, one per skill, in notebook order.
+PS4_ANSWERS = {
+    "add_mul": {"__add__": "self, other", "__mul__": "self, other"},
+    "topological_order": {"topological_order": "root"},
+    "backward": {"backward": "self"},
+    "arithmetic": {
+        "__neg__": "self",
+        "__sub__": "self, other",
+        "__truediv__": "self, other",
+        "__pow__": "self, k",
+    },
+    "reflected": {
+        "__radd__": "self, other",
+        "__rsub__": "self, other",
+        "__rmul__": "self, other",
+        "__rtruediv__": "self, other",
+    },
+    "exp_tanh_sigmoid_relu": {"exp": "self", "tanh": "self", "sigmoid": "self", "relu": "self"},
+    "ridge_grads_autograd": {"ridge_grads_autograd": "w, b, x, y, lam"},
+}
+PS4_TESTS = [
+    "add_mul",
+    "topological_order",
+    "backward",
+    "arithmetic_values",
+    "arithmetic_derivatives",
+    "exp_tanh_sigmoid_relu",
+    "ridge_grads_autograd",
+]
 LECTURES = {
     "ps1_forward": ["01_anatomy", "02_activations", "03_outputs_and_losses"],
     "ps2_backward": ["02_activations", "03_outputs_and_losses", "05_backprop"],
     "ps3_training": ["06_optimization", "08_digits"],
+    "ps4_autograd": ["02_activations", "05_backprop"],
 }
 HIDDEN = re.compile(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", re.DOTALL)
 
@@ -110,6 +150,31 @@ def normalise(text: str) -> str:
     return " ".join(text.split())
 
 
+def answer_functions(assignment: str) -> dict[str, dict[str, str]]:
+    """{answer cell: {function: parameters}}: one cell per contract function but in ps4."""
+    if assignment == "ps4_autograd":
+        return PS4_ANSWERS
+    return {function: {function: params} for function, params in CONTRACT[assignment].items()}
+
+
+def skills_of(assignment: str) -> list[str]:
+    """The test cells' names without "test_": the contract's functions, ps4's skills."""
+    return PS4_TESTS if assignment == "ps4_autograd" else list(CONTRACT[assignment])
+
+
+def subjects(source: str) -> set[str]:
+    """What a test cell checks: the first argument of each grading.check... call in it."""
+    return {
+        node.args[0].id
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr.startswith("check")
+        and node.args
+        and isinstance(node.args[0], ast.Name)
+    }
+
+
 # --------------------------------------------------------------------------- structure
 
 
@@ -119,20 +184,22 @@ def test_every_graded_function_has_an_answer_cell_and_a_test_cell(assignment):
     with points, a one-line docstring, visible tests and hidden tests."""
     nb = read(solution_path(assignment))
     answers, tests = answer_cells(nb), graded_cells(nb)
-    for function, params in CONTRACT[assignment].items():
-        assert function in answers, f"{assignment}: no answer cell for {function}"
-        assert signature(answers[function].source, function) == params
-        assert function in tests, f"{assignment}: no test cell for {function}"
-        cell = tests[function]
+    for cell_name, functions in answer_functions(assignment).items():
+        assert cell_name in answers, f"{assignment}: no answer cell {cell_name}"
+        for function, params in functions.items():
+            assert signature(answers[cell_name].source, function) == params
+    for name in skills_of(assignment):
+        assert name in tests, f"{assignment}: no test cell test_{name}"
+        cell = tests[name]
         assert cell.metadata.nbgrader["points"] > 0
         first = cell.source.splitlines()[0]
-        match = re.fullmatch(rf'"""{function} \((\d) points?\): .+\."""', first)
-        assert match, f"test_{function} must open with a one-line docstring: {first}"
+        match = re.fullmatch(rf'"""{name} \((\d) points?\): .+\."""', first)
+        assert match, f"test_{name} must open with a one-line docstring: {first}"
         assert int(match[1]) == cell.metadata.nbgrader["points"], "docstring and points disagree"
-        visible = HIDDEN.sub("", cell.source).splitlines()[1:]
-        assert any(f"{function}" in line for line in visible), f"no visible test of {function}"
-        assert len(HIDDEN.findall(cell.source)) == 1, f"test_{function} needs one hidden block"
-    assert set(tests) == set(CONTRACT[assignment]), "a test cell for a function not in the contract"
+        visible = "\n".join(HIDDEN.sub("", cell.source).splitlines()[1:])
+        assert subjects(visible), f"no visible test in test_{name}"
+        assert len(HIDDEN.findall(cell.source)) == 1, f"test_{name} needs one hidden block"
+    assert set(tests) == set(skills_of(assignment)), "a test cell for nothing in the contract"
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
@@ -141,13 +208,55 @@ def test_release_stubs_raise_not_implemented_naming_their_function(assignment):
     with the function's name, and no solution or hidden test is left."""
     nb = read(release_path(assignment))
     answers = answer_cells(nb)
-    for function in CONTRACT[assignment]:
-        source = answers[function].source
-        assert f'raise NotImplementedError("{function}: replace this line' in source
-        assert signature(source, function) == CONTRACT[assignment][function]
+    for cell_name, functions in answer_functions(assignment).items():
+        source = answers[cell_name].source
+        for function, params in functions.items():
+            assert f'raise NotImplementedError("{function}: replace this line' in source
+            assert signature(source, function) == params
     text = json.dumps(nb)
     for marker in ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN", "END HIDDEN"):
         assert marker not in text
+
+
+# where a ps4 check takes the program it builds: check_expression(Value, program, ...)
+PROGRAM_ARGUMENT = {
+    "check_expression": 1,
+    "check_graph_gradient": 1,
+    "evaluate": 1,
+    "check_topological_order": 2,
+}
+
+
+def test_ps4_hidden_tests_check_only_programs_the_visible_tests_show():
+    """Every hidden test of problem set 4 has a visible sibling: a program it builds is written
+    in the visible tests of its cell (looped over at new inputs), or is a random graph of the
+    kind the visible tests draw too."""
+    nb = read(solution_path("ps4_autograd"))
+    for name, cell in graded_cells(nb).items():
+        visible = ast.parse(HIDDEN.sub("", cell.source))
+        (hidden,) = HIDDEN.findall(cell.source)
+        shown = {n.value for n in ast.walk(visible) if isinstance(n, ast.Constant)}
+        defined = {n.id for n in ast.walk(visible) if isinstance(n, ast.Name)}
+        draws = "random_program" in ast.unparse(visible)
+        siblings = set()  # names the hidden tests bind to visible programs or to random graphs
+        for node in ast.walk(ast.parse(hidden)):
+            if isinstance(node, ast.For) and ast.unparse(node.iter) in defined:
+                siblings |= {n.id for n in ast.walk(node.target) if isinstance(n, ast.Name)}
+            elif isinstance(node, ast.Assign) and "random_program" in ast.unparse(node.value):
+                assert draws, f"test_{name}: hidden random graphs without a visible one"
+                siblings |= {n.id for n in ast.walk(node.targets[0]) if isinstance(n, ast.Name)}
+        for node in ast.walk(ast.parse(hidden)):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+                position = PROGRAM_ARGUMENT.get(node.func.attr)
+                if position is None:
+                    continue
+                program = node.args[position]
+                if isinstance(program, ast.Constant):
+                    assert program.value in shown, f"test_{name} hides {program.value!r}"
+                else:
+                    assert isinstance(program, ast.Name) and program.id in siblings, (
+                        f"test_{name}: {ast.unparse(node)} builds a program no visible test shows"
+                    )
 
 
 @pytest.mark.parametrize(
@@ -184,13 +293,17 @@ def test_notebooks_state_the_tolerance_and_the_no_warning_rule(assignment):
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_corpus_has_three_wrong_answers_per_function_and_alternatives(assignment):
-    """At least three known-wrong answers and one valid alternative per graded function."""
+    """At least three known-wrong answers per test cell, and a valid alternative for every
+    answer cell."""
     answers = load_corpus(assignment)
-    for function in CONTRACT[assignment]:
-        kinds = [a.kind for a in answers if a.function == function]
-        assert kinds.count("wrong") >= 3, f"{function}: {kinds.count('wrong')} wrong answers"
-        assert kinds.count("right") >= 1, f"{function}: no alternative right answer"
-    assert {a.function for a in answers} <= set(CONTRACT[assignment])
+    for name in skills_of(assignment):
+        wrong = [a for a in answers if a.kind == "wrong" and a.target == name]
+        assert len(wrong) >= 3, f"test_{name}: {len(wrong)} wrong answers"
+    for cell_name in answer_functions(assignment):
+        right = [a for a in answers if a.kind == "right" and a.function == cell_name]
+        assert right, f"{cell_name}: no alternative right answer"
+    assert {a.function for a in answers} <= set(answer_functions(assignment))
+    assert {a.target for a in answers if a.kind == "wrong"} <= set(skills_of(assignment))
 
 
 # hidden inputs change with the course offering (c.Judge.seed): every seed must grade alike
@@ -200,23 +313,30 @@ SEEDS = (0, 2026, 31337)
 @pytest.mark.parametrize("seed", SEEDS)
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_corpus_answers_are_told_apart_for_the_right_reason(assignment, seed):
-    """Judged in-process, each wrong answer fails its test cell with a GradingError about that
-    function (not a NameError of broken corpus code), and each right answer passes, whatever
-    the seed of the hidden inputs."""
+    """Judged in-process, each wrong answer fails its test cell with a GradingError about what
+    that cell checks (not a NameError of broken corpus code), showing its hint, and each right
+    answer passes (every test cell, when others depend on it), whatever the seed of the hidden
+    inputs."""
     nb = read(solution_path(assignment))
     wrongly = []
     assert all(r.passed for r in grade_in_process(nb, seed=seed).values())
+    checked = {name: subjects(cell.source) for name, cell in graded_cells(nb).items()}
     for answer in load_corpus(assignment):
-        graded = grade_in_process(substitute(nb, [answer]), {answer.function}, seed)
-        result = graded[answer.function]
-        if answer.kind == "right" and not result.passed:
-            wrongly.append(f"{answer.label} failed: {result.message[:300]}")
-        elif answer.kind == "wrong":
+        cells = None if answer.function in DEPENDENT else {answer.target}
+        graded = grade_in_process(substitute(nb, [answer]), cells, seed)
+        if answer.kind == "right":
+            failed = [f"{name}: {r.message[:300]}" for name, r in graded.items() if not r.passed]
+            if failed:
+                wrongly.append(f"{answer.label} failed " + "; ".join(failed))
+        else:
+            result = graded[answer.target]
             first = result.failures[0] if result.failures else ""
-            if result.passed or not first.startswith(answer.function):
+            if result.passed or not first.startswith(tuple(checked[answer.target])):
                 wrongly.append(f"{answer.label}: {'passed' if result.passed else first}")
             elif "NameError" in result.message:
                 wrongly.append(f"{answer.label} is broken: {first}")
+            elif answer.hint and answer.hint not in result.message:
+                wrongly.append(f"{answer.label}: no hint {answer.hint!r} in {result.message}")
     assert not wrongly, "\n".join(wrongly)
 
 
@@ -233,10 +353,25 @@ class Plan:
 
 
 def tampered_submission(assignment: str, nb):
-    """Delete or blank out test cells; returns the notebook and what happened where."""
-    independent = [f for f in graded_cells(nb) if f not in DEPENDENT]
-    wrong = {a.function: a for a in load_corpus(assignment) if a.kind == "wrong"}
-    deleted_wrong, edited_wrong, deleted_right = independent[:3]
+    """Delete or blank out test cells; returns the notebook and what happened where.
+
+    Two test cells get a wrong answer (the first of the corpus for each, in two different
+    answer cells) and are deleted or replaced by `pass`; a third, whose answers are right,
+    is deleted. No other test cell depends on the answers of these three.
+    """
+    independent = [name for name in graded_cells(nb) if name not in DEPENDENT]
+    wrong = {}  # test cell -> the wrong answer it gets
+    for answer in load_corpus(assignment):
+        if (
+            len(wrong) < 2
+            and answer.kind == "wrong"
+            and answer.target in independent
+            and answer.target not in wrong
+            and answer.function not in {a.function for a in wrong.values()}
+        ):
+            wrong[answer.target] = answer
+    deleted_wrong, edited_wrong = wrong
+    deleted_right = next(name for name in independent if name not in wrong)
     nb = substitute(nb, [wrong[deleted_wrong], wrong[edited_wrong]])
     graded_cells(nb)[edited_wrong].source = "pass"
     drop = {f"test_{deleted_wrong}", f"test_{deleted_right}"}
@@ -276,7 +411,7 @@ class Graded:
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory) -> dict[str, Graded]:
-    """Every assignment's course, graded by nbgrader (the three run concurrently)."""
+    """Every assignment's course, graded by nbgrader (the four run concurrently)."""
     running = {}
     results = {}
     try:
@@ -328,8 +463,10 @@ def test_instructor_solution_gets_full_marks_five_times(graded, assignment):
     scores = graded[assignment].scores
     for k in range(1, 6):
         cells = scores[f"instructor{k}"]
-        assert set(cells) == {f"test_{f}" for f in CONTRACT[assignment]}
-        assert not lost_points(cells), f"instructor{k} lost points: {lost_points(cells)}"
+        tests = {f"test_{name}" for name in skills_of(assignment)}
+        assert tests <= set(cells), "a test cell was not graded"
+        autograded = {cell: cells[cell] for cell in tests}
+        assert not lost_points(autograded), f"instructor{k} lost points: {lost_points(autograded)}"
 
 
 @pytest.mark.grading
@@ -363,10 +500,10 @@ def test_every_wrong_answer_loses_points_on_its_own_cell(graded, assignment):
         for answer in group:
             if answer.kind == "wrong":
                 total += 1
-                score, top = result.scores[student][f"test_{answer.function}"]
+                score, top = result.scores[student][f"test_{answer.target}"]
                 if score >= top:
                     survivors.append(f"{student}: {answer.label}")
-    assert total >= 3 * len(CONTRACT[assignment])
+    assert total >= 3 * len(skills_of(assignment))
     assert not survivors, f"{len(survivors)}/{total} wrong answers kept full marks:\n" + "\n".join(
         survivors
     )

@@ -30,7 +30,7 @@ import re
 import nbformat
 import pytest
 
-from tests.notebooks import lecture_paths, run_notebook
+from tests.notebooks import ROOT, lecture_paths, run_notebook
 
 LECTURES = lecture_paths()
 FENCED = re.compile(r"```python\n(.*?)```", re.DOTALL)
@@ -214,3 +214,16 @@ def test_lecture_prompts_predictions_and_ends_with_its_practice(path):
     assert links, f"{path.name}: the practice paragraph links no problem set"
     for link in links:
         assert (path.parent / link).resolve().is_file(), f"{path.name}: {link} does not exist"
+
+
+def test_every_problem_set_is_the_practice_of_a_lecture():
+    """Each problem set in exercises/ is linked from a lecture's closing practice paragraph;
+    lecture 05 links both sets that practise backpropagation, ps2_backward and ps4_autograd."""
+    linked = {}
+    for path in lecture_paths():
+        nb = nbformat.read(path, as_version=4)
+        last = [c.source for c in nb.cells if c.cell_type == "markdown"][-1]
+        linked[path.stem] = {link.split("/")[2] for link in PROBLEM_SET_LINK.findall(last)}
+    problem_sets = {p.parent.name for p in (ROOT / "exercises").glob("*/*.ipynb")}
+    assert problem_sets <= set().union(*linked.values()), "a problem set no lecture links"
+    assert {"ps2_backward", "ps4_autograd"} <= linked["05_backprop"]

@@ -16,7 +16,12 @@ from pathlib import Path
 import nbformat
 
 ROOT = Path(__file__).resolve().parents[2]
-NOTEBOOKS = {"ps1_forward": "forward", "ps2_backward": "backward", "ps3_training": "training"}
+NOTEBOOKS = {
+    "ps1_forward": "forward",
+    "ps2_backward": "backward",
+    "ps3_training": "training",
+    "ps4_autograd": "autograd",
+}
 _MARKER = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*(\n|\Z)", flags=re.MULTILINE)
 
 

@@ -10,6 +10,14 @@ must take points off. A *right* answer is a different but valid implementation;
 it must get full marks. Each body is a complete ``def`` that replaces the answer
 cell of that function in the instructor's solution notebook. The code before the
 first cell (imports) only keeps the file importable and lintable.
+
+Where an answer cell is not tested by the cell of the same name (problem set 4
+writes a class across cells), the header names the test cell after ``->``:
+
+    # %% wrong add_mul -> backward: the closures assign (=) instead of adding (+=)
+
+and a ``# hint: <text>`` line right under a wrong answer's header is text its
+failure message must contain.
 """
 
 from __future__ import annotations
@@ -31,12 +39,22 @@ ASSIGNMENTS = {
     "ps1_forward": "forward",
     "ps2_backward": "backward",
     "ps3_training": "training",
+    "ps4_autograd": "autograd",
 }
-# Functions whose answers call other graded functions of the same notebook: their wrong
-# answers are graded with every other answer correct, so a failure is theirs alone.
-DEPENDENT = {"mlp_forward", "mlp_backward", "train_mlp"}
+# Answer cells whose mistakes can cost points in other test cells (answers that call other
+# graded functions, and problem set 4's Value class, which every later cell uses): their
+# wrong answers are graded with every other answer correct, so a failure is theirs alone.
+DEPENDENT = {"mlp_forward", "mlp_backward", "train_mlp"} | {
+    "add_mul",
+    "topological_order",
+    "backward",
+    "arithmetic",
+    "reflected",
+    "exp_tanh_sigmoid_relu",
+}
 ANSWER_KEY = load_answer_key(ROOT / "grader")
-_HEADER = re.compile(r"^# %% (wrong|right) (\w+): (.+)$", re.MULTILINE)
+_HEADER = re.compile(r"^# %% (wrong|right) (\w+)(?: -> (\w+))?: (.+)$", re.MULTILINE)
+_HINT = re.compile(r"\A\s*# hint: (.+)$", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -45,9 +63,11 @@ class Answer:
 
     assignment: str
     kind: str  # "wrong" or "right"
-    function: str
+    function: str  # the answer cell it replaces
     description: str
     source: str
+    target: str  # the test cell (without "test_") that must take points off, or give them all
+    hint: str | None = None  # text a wrong answer's failure message must contain
 
     @property
     def label(self) -> str:
@@ -61,7 +81,19 @@ def load_corpus(assignment: str) -> list[Answer]:
     answers = []
     for head, following in zip(heads, [*heads[1:], None], strict=True):
         body = text[head.end() : following.start() if following else len(text)]
-        answers.append(Answer(assignment, head[1], head[2], head[3].strip(), body.strip() + "\n"))
+        hint = _HINT.match(body)
+        kind, function, target, description = head.groups()
+        answers.append(
+            Answer(
+                assignment,
+                kind,
+                function,
+                description.strip(),
+                body.strip() + "\n",
+                target or function,
+                hint[1].strip() if hint else None,
+            )
+        )
     return answers
 
 
@@ -78,7 +110,8 @@ def grade_id(cell) -> str | None:
 
 
 def is_test(cell) -> bool:
-    return bool(cell.metadata.get("nbgrader", {}).get("grade"))
+    """An autograded test cell (manually graded answers are grade cells too, in markdown)."""
+    return cell.cell_type == "code" and bool(cell.metadata.get("nbgrader", {}).get("grade"))
 
 
 def answer_cells(nb) -> dict[str, nbformat.NotebookNode]:
