@@ -20,7 +20,8 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook, MissingEntry
 
-from tests.autograde_corpus import correct, release, stubs, tests, total, with_answer
+from tests import autograde_corpus as corpus
+from tests.autograde_corpus import correct, stubs, with_answer
 
 pytestmark = pytest.mark.grading
 
@@ -98,8 +99,9 @@ def test_formgraders_autograde_button_scores_with_the_judge(tmp_path):
         result = _autograde_button(course, student)
         assert result["success"], result
     alice, mallory = _scores(course, "alice"), _scores(course, "mallory")
-    autograded = {grade_id for grade_id, _ in tests(release("ps1_forward", course))}
-    assert sum(alice[grade_id] for grade_id in autograded) == total(release("ps1_forward", course))
+    release = corpus.release("ps1_forward", course)
+    autograded = {grade_id for grade_id, _ in corpus.tests(release)}
+    assert sum(alice[grade_id] for grade_id in autograded) == corpus.total(release)
     # the kernel saw no failure at all (its checks were no-ops); the judge saw stubs
     assert sum(mallory[grade_id] for grade_id in autograded) == 0
     graded = nbformat.read(course / "autograded" / "alice" / "ps1_forward" / "forward.ipynb", 4)
