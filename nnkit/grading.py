@@ -602,6 +602,31 @@ def _as_scalar(got):
     raise _MismatchError(f"expected a single number (float), got {describe(got)}")
 
 
+def _shaped_like(value, expected) -> bool:
+    """Whether ``value`` has the structure of ``expected``: the same tuple lengths and dict
+    keys, a number where a number is expected and an array of numbers where an array is (of
+    any shape: a piece's wrong shape, such as a (1, M) bias gradient, composes faithfully)."""
+    if expected is UNCHECKED:
+        return True
+    if isinstance(expected, tuple):
+        return (
+            isinstance(value, tuple | list)
+            and len(value) == len(expected)
+            and all(_shaped_like(v, e) for v, e in zip(value, expected, strict=True))
+        )
+    if isinstance(expected, Mapping):
+        return (
+            isinstance(value, Mapping)
+            and set(value) == set(expected)
+            and all(_shaped_like(value[k], expected[k]) for k in expected)
+        )
+    try:
+        got = np.asarray(value)
+    except ValueError:  # ragged
+        return False
+    return got.dtype.kind in "biuf" and (got.ndim == 0) == (np.ndim(expected) == 0)
+
+
 def _match_any(got, alternatives: Mapping, rtol, atol, inputs, float_only, parts):
     """(the records of the first alternative ``got`` matches, or None; every ratio missed)."""
     ratios = []
@@ -697,8 +722,9 @@ def check(
         Other right answers, ``{description: value}``, each shaped like ``expected``
         (typically the composition of the student's own functions, from
         :func:`attempt`). The result passes when it matches ``expected`` or any of them;
-        ``None`` values are skipped. A failure reports the comparison with ``expected``
-        and names the alternatives that did not match either.
+        values not shaped like ``expected`` (``None`` included) are skipped. A failure
+        reports the comparison with ``expected`` and names the alternatives that did not
+        match either.
     mistakes : dict, optional
         ``{description: wrong answer}``: when the result matches a wrong answer, its
         description is shown as a hint. With ``parts`` or a dict ``expected``, give one
@@ -726,7 +752,8 @@ def check(
     try:
         _compare(got, expected, "", rtol, atol, inputs, mistakes, float_only, parts, records)
     except _MismatchError as mismatch:
-        others = {k: v for k, v in (accept or {}).items() if v is not None}
+        # an alternative comes from the student's code: only one built like the answer counts
+        others = {k: v for k, v in (accept or {}).items() if _shaped_like(v, expected)}
         records, ratios = _match_any(got, others, rtol, atol, inputs, float_only, parts)
         if records is None:
             unmatched = "".join(f"\nit is not {description} either." for description in others)

@@ -399,6 +399,23 @@ def test_an_accepted_alternative_passes_and_none_is_skipped():
     assert len(records) == 1 and 0 < records[0]["ratio"] < 1  # measured against "b"
 
 
+def test_an_alternative_not_shaped_like_the_answer_is_ignored():
+    """The student's composition is theirs to forge: a number where an array is expected, a
+    dict, a tuple of another length or text never let a result pass; a faithful composition of
+    a wrongly shaped piece does."""
+    for forged in (1.0, {"w": Z}, np.array([["a"] * 3] * 4)):
+        failure(lambda z, forged=forged: forged, Z, expected=Z, accept={"forged": forged})
+    failure(
+        lambda: (1.0, {"w": 1.0}),
+        expected=(g.UNCHECKED, {"w": Z}),
+        accept={"forged": (1.0, {"w": 1.0})},
+        parts=("loss", "grads"),
+    )
+    db = Z.sum(axis=0)
+    for composed in (db[None, :], Z.sum(axis=1)):  # keepdims=True; the wrong axis
+        g.check(lambda composed=composed: composed, expected=db, accept={"own pieces": composed})
+
+
 def test_a_result_matching_no_alternative_fails_against_expected_and_names_them():
     with g.record() as records:
         error = failure(

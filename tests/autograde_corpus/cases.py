@@ -519,8 +519,12 @@ def cases(network_port: int) -> list[Case]:
     lose_count = full_minus(PS1, "test_count_parameters")
     before_loop = up_to(PS1, "test_sigmoid__no_overflow")
     wrong_count = lambda a, c: with_answer(correct(a, c), "count_parameters", WRONG_COUNT)  # noqa: E731
-    # mlp_forward keeps its points: it composes the student's own softmax faithfully
-    lose_softmax = _minus(PS1, "test_softmax__values", "test_softmax__huge_logits")
+    softmax_tests = ("test_softmax__values", "test_softmax__huge_logits")
+    # mlp_forward keeps its points: it composes the student's own softmax faithfully...
+    lose_softmax = _minus(PS1, *softmax_tests)
+    # ...unless that softmax searches the file system past the cell's time there too
+    mlp_forward_tests = ("test_mlp_forward__network", "test_mlp_forward__activations")
+    lose_slow_softmax = _minus(PS1, *softmax_tests, *mlp_forward_tests)
     lose_lies = _minus(PS1, "test_count_parameters", "test_one_hot")
     return [
         # runaway code
@@ -578,7 +582,7 @@ def cases(network_port: int) -> list[Case]:
         Case("network", PS1, _inserted(NETWORK.format(port=network_port)), full(PS1), {"audit"},
              what="opens a network connection"),
         # against the judge
-        Case("answer_key_thief", PS1, _softmax(ANSWER_KEY_THIEF), lose_softmax, {"audit"},
+        Case("answer_key_thief", PS1, _softmax(ANSWER_KEY_THIEF), lose_slow_softmax, {"audit"},
              what="softmax copied from the answer key, wherever it can be found"),
         Case("stack_reader", PS1, _softmax(STACK_READER), lose_softmax, set(), "ok",
              "softmax returns the expected value read off the checking code's frames"),
