@@ -93,6 +93,10 @@ def _ref_momentum_step(params, grads, velocity, lr, beta):
     return {k: params[k] + velocity[k] for k in params}, velocity
 
 
+def _ref_inverse_time_decay(lr0, decay, step):
+    return lr0 / (1.0 + decay * step)
+
+
 def _ref_minibatches(X, y, batch_size, rng):
     order = rng.permutation(len(X))
     for start in range(0, len(X), batch_size):
@@ -101,27 +105,41 @@ def _ref_minibatches(X, y, batch_size, rng):
 
 
 def _ref_train_mlp(
-    X, y, params, lr, epochs, batch_size, rng, beta=0.0, decay=0.0, backward=None, batches=None
+    X,
+    y,
+    params,
+    lr,
+    epochs,
+    batch_size,
+    rng,
+    beta=0.0,
+    decay=0.0,
+    *,
+    backward=None,
+    batches=None,
+    step=None,
+    rate=None,
 ):
     """Mini-batch SGD with momentum and inverse-time decay per step.
 
-    ``backward`` (default: the reference ``mlp_backward``) and ``batches`` (default:
-    the reference ``minibatches``) let a test train with the student's own pieces.
+    ``backward``, ``batches``, ``step`` and ``rate`` stand for ``mlp_backward``,
+    ``minibatches``, ``momentum_step`` and ``inverse_time_decay`` (default: the
+    reference's own), so that a test can train with the student's own pieces.
     """
     backward = backward or _ref_mlp_backward
     batches = batches or _ref_minibatches
+    step = step or _ref_momentum_step
+    rate = rate or _ref_inverse_time_decay
     params = {k: np.array(v, dtype=np.float64) for k, v in params.items()}
     velocity = {k: np.zeros_like(v) for k, v in params.items()}
-    losses, step = [], 0
+    losses, t = [], 0
     for _ in range(epochs):
         epoch_losses = []
         for X_batch, y_batch in batches(X, y, batch_size, rng):
             loss, grads = backward(X_batch, y_batch, params)
-            params, velocity = _ref_momentum_step(
-                params, grads, velocity, lr / (1.0 + decay * step), beta
-            )
+            params, velocity = step(params, grads, velocity, rate(lr, decay, t), beta)
             epoch_losses.append(loss)
-            step += 1
+            t += 1
         losses.append(float(np.mean(epoch_losses)))
     return params, losses
 
@@ -252,7 +270,7 @@ reference = SimpleNamespace(
     neuron_ridge_grads=_ref_neuron_ridge_grads,
     sgd_step=_ref_sgd_step,
     momentum_step=_ref_momentum_step,
-    inverse_time_decay=lambda lr0, decay, step: lr0 / (1.0 + decay * step),
+    inverse_time_decay=_ref_inverse_time_decay,
     minibatches=_ref_minibatches,
     train_mlp=_ref_train_mlp,
     Value=_RefValue,

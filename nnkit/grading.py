@@ -21,6 +21,14 @@ Typical visible test (the expected values are written out, so it runs at home)::
     from nnkit import grading
     grading.check(softmax, Z, expected=[[0.5, 0.5], [0.0, 1.0]])
 
+A function built from the student's other functions is also right when it equals
+their composition, so that one mistake costs its points once::
+
+    grading.check(
+        mlp_forward, X, params, expected=P,
+        accept={"your own softmax of your own logits": grading.attempt(lambda: softmax(Z))},
+    )
+
 The hidden tests are judged elsewhere. When a submission is graded, the judge
 (``nnkit.autograde.judge``) runs each whole test cell in the grader's own process
 with these same checks, the answer key (``grading.reference``) and the hidden
@@ -48,8 +56,10 @@ __all__ = [
     "GRAD_ATOL",
     "GRAD_RTOL",
     "RTOL",
+    "UNCHECKED",
     "GradingError",
     "StudentError",
+    "attempt",
     "call",
     "check",
     "check_gradient",
@@ -66,6 +76,18 @@ GRAD_RTOL = 1e-5
 GRAD_ATOL = 1e-8
 # "Unchanged" inputs may differ by rounding: x[i] += h; x[i] -= 2 * h; x[i] += h is a fair restore.
 UNCHANGED_RTOL = 1e-12
+
+
+class _Unchecked:
+    """The type of :data:`UNCHECKED`."""
+
+    def __repr__(self) -> str:
+        return "grading.UNCHECKED"
+
+
+UNCHECKED = _Unchecked()
+"""In ``expected``, a part of the result that this check does not look at, e.g.
+``expected=(loss, UNCHECKED)`` checks the loss of a ``(loss, grads)`` pair only."""
 
 _HERE = str(Path(__file__).resolve())
 _LIBRARY_DIRS = tuple(
@@ -258,8 +280,9 @@ def _student_frames(tb, hidden_file: str | None) -> str:
 
 _WARNING_HINTS = {
     "overflow": "np.exp of a large number overflows: rewrite the formula so exp only sees "
-    "values <= 0 (e.g. subtract the row max, or use exp(-|z|)). np.where evaluates both "
-    "branches, so it does not protect an exp inside it.",
+    "values <= 0. A stable sigmoid uses exp(-|z|) (1 / (1 + np.exp(-z)) overflows for "
+    "z < -709: call the stable sigmoid you were given or wrote), a stable softmax subtracts "
+    "each row's max. np.where evaluates both branches, so it does not protect an exp inside it.",
     "divide by zero": "a log(0) or x/0 happened: compute only the terms that are needed "
     "(e.g. log P only where Y is 1), or avoid dividing by a quantity that can be 0.",
     "invalid value": "0/0, inf - inf or 0 * inf produced nan: look for an overflow or a log(0) "
@@ -439,6 +462,13 @@ def _shape_hint(got_shape, expected_shape) -> str:
             "hint: one axis is missing: a sum or max over an axis drops it unless you pass "
             "keepdims=True."
         )
+    if got_shape in ((1, *expected_shape), (*expected_shape, 1)):
+        return (
+            f"hint: an extra axis of length 1: {_shape_text(got_shape)} where "
+            f"{_shape_text(expected_shape)} is expected. A sum or mean with keepdims=True keeps "
+            "the axis it reduces, and here that axis must go. Vectors such as b and db have "
+            "shape (M,) here, not the (1, M) or (M, 1) of courses that put examples in columns."
+        )
     if math.prod(got_shape) == math.prod(expected_shape):
         return "hint: the right number of entries in the wrong arrangement: a stray reshape or .T?"
     return ""
@@ -496,6 +526,8 @@ def _compare_array(got, expected: np.ndarray, rtol, atol, inputs, mistakes, floa
 
 def _compare(got, expected, path, rtol, atol, inputs, mistakes, float_only, parts, records):
     """Compare recursively (tuples, dicts, numbers, arrays), recording one ratio per leaf."""
+    if expected is UNCHECKED:
+        return
     if isinstance(expected, tuple):
         if not isinstance(got, tuple | list) or len(got) != len(expected):
             raise _MismatchError(
@@ -571,6 +603,45 @@ def _as_scalar(got):
     raise _MismatchError(f"expected a single number (float), got {describe(got)}")
 
 
+def _shaped_like(value, expected) -> bool:
+    """Whether ``value`` has the structure of ``expected``: the same tuple lengths and dict
+    keys, a number where a number is expected and an array of numbers where an array is (of
+    any shape: a piece's wrong shape, such as a (1, M) bias gradient, composes faithfully)."""
+    if expected is UNCHECKED:
+        return True
+    if isinstance(expected, tuple):
+        return (
+            isinstance(value, tuple | list)
+            and len(value) == len(expected)
+            and all(_shaped_like(v, e) for v, e in zip(value, expected, strict=True))
+        )
+    if isinstance(expected, Mapping):
+        return (
+            isinstance(value, Mapping)
+            and set(value) == set(expected)
+            and all(_shaped_like(value[k], expected[k]) for k in expected)
+        )
+    try:
+        got = np.asarray(value)
+    except ValueError:  # ragged
+        return False
+    return got.dtype.kind in "biuf" and (got.ndim == 0) == (np.ndim(expected) == 0)
+
+
+def _match_any(got, alternatives: Mapping, rtol, atol, inputs, float_only, parts):
+    """(the records of the first alternative ``got`` matches, or None; every ratio missed)."""
+    ratios = []
+    for value in alternatives.values():
+        records: list[tuple[str, float]] = []
+        try:
+            _compare(got, value, "", rtol, atol, inputs, None, float_only, parts, records)
+        except _MismatchError as mismatch:
+            ratios.append(mismatch.ratio)
+            continue
+        return records, ratios
+    return None, ratios
+
+
 # --------------------------------------------------------------------------- unchanged inputs
 
 
@@ -628,6 +699,7 @@ def check(
     rtol: float = RTOL,
     atol: float = ATOL,
     mistakes: dict | None = None,
+    accept: Mapping[str, object] | None = None,
     parts: tuple[str, ...] | None = None,
     float_only: bool = False,
     modifies: tuple[str, ...] = (),
@@ -640,12 +712,20 @@ def check(
     func : callable
         The student's function.
     *args, **kwargs
-        Its arguments. The names ``expected, rtol, atol, mistakes, parts, float_only,
-        modifies`` are taken by this function.
+        Its arguments. The names ``expected, rtol, atol, mistakes, accept, parts,
+        float_only, modifies`` are taken by this function.
     expected : array, float, int, tuple or dict
         The right answer. Arrays and floats are compared entrywise with
         ``|got - expected| <= atol + rtol * |expected|``; ints exactly; tuples and dicts
-        part by part (a dict must have exactly the expected keys).
+        part by part (a dict must have exactly the expected keys). A part given as
+        :data:`UNCHECKED` is not compared.
+    accept : dict, optional
+        Other right answers, ``{description: value}``, each shaped like ``expected``
+        (typically the composition of the student's own functions, from
+        :func:`attempt`). The result passes when it matches ``expected`` or any of them;
+        values not shaped like ``expected`` (``None`` included) are skipped. A failure
+        reports the comparison with ``expected`` and names the alternatives that did not
+        match either.
     mistakes : dict, optional
         ``{description: wrong answer}``: when the result matches a wrong answer, its
         description is shown as a hint. With ``parts`` or a dict ``expected``, give one
@@ -673,9 +753,13 @@ def check(
     try:
         _compare(got, expected, "", rtol, atol, inputs, mistakes, float_only, parts, records)
     except _MismatchError as mismatch:
-        for label, ratio in records:
-            _record(name, label, ratio)
-        _fail(_message(head, inputs, mismatch.text), name, "", mismatch.ratio)
+        # an alternative comes from the student's code: only one built like the answer counts
+        others = {k: v for k, v in (accept or {}).items() if _shaped_like(v, expected)}
+        records, ratios = _match_any(got, others, rtol, atol, inputs, float_only, parts)
+        if records is None:
+            unmatched = "".join(f"\nit is not {description} either." for description in others)
+            closest = min([mismatch.ratio, *ratios])
+            _fail(_message(head, inputs, mismatch.text + unmatched), name, "", closest)
     for label, ratio in records:
         _record(name, label, ratio)
     for key, snapshot in before.items():
@@ -691,6 +775,23 @@ def check(
                 name,
                 f"{key} unchanged",
             )
+
+
+def attempt(compute: Callable[[], object]):
+    """``compute()``, or None when it raises or warns: an alternative answer, if it exists.
+
+    ``compute`` is typically the composition of the student's own functions, e.g.
+    ``lambda: softmax(linear_forward(A, W, b))``, offered to :func:`check` in ``accept``.
+    When one of those functions is not written yet or fails, there is no such
+    alternative, and the check compares with ``expected`` alone.
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            value = compute()
+        except Exception:  # a stub, or any failure of the student's code: no alternative
+            return None
+    return None if caught else value
 
 
 def check_gradient(

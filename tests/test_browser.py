@@ -181,12 +181,13 @@ def nbgrader_cells(cells: list[dict]) -> list[tuple[dict, dict]]:
 
 
 def solution_sources(path: Path) -> dict[str, str]:
-    """The instructor's answer of every code answer cell, by grade_id, markers removed."""
+    """The instructor's answer of every answer cell (code, and written answers), by grade_id,
+    markers removed."""
     marker = re.compile(r"^\s*#+\s*(BEGIN|END) SOLUTION\s*$")
     answers = {}
     for cell in nbformat.read(path, as_version=4).cells:
         meta = cell.metadata.get("nbgrader", {})
-        if cell.cell_type == "code" and meta.get("solution"):
+        if meta.get("solution"):
             lines = [line for line in cell.source.splitlines() if not marker.match(line)]
             answers[meta["grade_id"]] = "\n".join(lines)
     return answers
@@ -322,8 +323,9 @@ def test_student_answers_an_exercise_and_validates_it(lab, course):
     lab.notebook(EXERCISE).locator(".jp-Cell").nth(test["index"]).scroll_into_view_if_needed()
     shoot(lab, "31_exercise_visible_test_passes")
 
+    # every answer, the written ones too: Validate counts an unanswered question as failing
     for cell, meta in cells:
-        if cell["type"] == "code" and meta.get("solution") and cell is not answer:
+        if meta.get("solution") and cell is not answer:
             lab.set_cell_source(EXERCISE, cell["index"], solutions[meta["grade_id"]])
     kind, text = validate(lab, EXERCISE, "32_exercise_validate_answers")
     assert kind == "success" and "passes all the tests" in text, text[:2000]

@@ -150,6 +150,15 @@ def test_wrong_kinds_of_result_are_explained():
     )
 
 
+def test_an_extra_axis_of_length_one_is_named_not_taken_for_a_reshape():
+    """db of shape (1, M) (a sum with keepdims=True, or the column convention) or (M, 1)."""
+    dZ = RNG.normal(size=(4, 3))
+    for wrong in (lambda dZ: dZ.sum(axis=0, keepdims=True), lambda dZ: dZ.sum(axis=0)[:, None]):
+        text = str(failure(wrong, dZ, expected=dZ.sum(axis=0)))
+        assert "hint: an extra axis of length 1" in text and "keepdims=True" in text
+        assert "stray reshape" not in text
+
+
 def test_nan_never_passes():
     error = failure(lambda x: x * np.nan, np.ones(2), expected=np.ones(2))
     assert math.isinf(error.ratio) and "nan or inf" in str(error)
@@ -202,6 +211,7 @@ def test_any_warning_fails_with_a_hint_because_nbgrader_fails_stderr():
     text = str(failure(naive, z, expected=reference.sigmoid(z)))
     assert "emitted a warning (RuntimeWarning: overflow encountered in exp" in text
     assert "hint: np.exp of a large number overflows" in text
+    assert "A stable sigmoid uses exp(-|z|)" in text
 
 
 def test_generators_are_consumed_inside_the_guard():
@@ -376,6 +386,73 @@ def test_check_minibatches_accepts_valid_iterators():
     g.check_minibatches(reference.minibatches, N=7, batch_size=10)
 
 
+# --------------------------------------------------------------------------- alternatives
+
+
+def test_an_accepted_alternative_passes_and_none_is_skipped():
+    """accept= offers other right answers, e.g. the composition of the student's own pieces."""
+    own = 2 * Z
+    g.check(lambda z: 2 * z, Z, expected=Z, accept={"your own composition": own})
+    g.check(lambda z: z, Z, expected=Z, accept={"your own composition": None})
+    with g.record() as records:
+        g.check(lambda z: own * (1 + 1e-8), Z, expected=Z, accept={"a": None, "b": own})
+    assert len(records) == 1 and 0 < records[0]["ratio"] < 1  # measured against "b"
+
+
+def test_an_alternative_not_shaped_like_the_answer_is_ignored():
+    """The student's composition is theirs to forge: a number where an array is expected, a
+    dict, a tuple of another length or text never let a result pass; a faithful composition of
+    a wrongly shaped piece does."""
+    for forged in (1.0, {"w": Z}, np.array([["a"] * 3] * 4)):
+        failure(lambda z, forged=forged: forged, Z, expected=Z, accept={"forged": forged})
+    failure(
+        lambda: (1.0, {"w": 1.0}),
+        expected=(g.UNCHECKED, {"w": Z}),
+        accept={"forged": (1.0, {"w": 1.0})},
+        parts=("loss", "grads"),
+    )
+    db = Z.sum(axis=0)
+    for composed in (db[None, :], Z.sum(axis=1)):  # keepdims=True; the wrong axis
+        g.check(lambda composed=composed: composed, expected=db, accept={"own pieces": composed})
+
+
+def test_a_result_matching_no_alternative_fails_against_expected_and_names_them():
+    with g.record() as records:
+        error = failure(
+            lambda z: 3 * z,
+            Z,
+            expected=Z,
+            accept={"the composition of your own functions": 2 * Z, "skipped": None},
+            mistakes={"you tripled it": 3 * Z},
+        )
+    text = str(error)
+    assert "hint: you tripled it." in text  # the hints of the comparison with expected
+    assert "it is not the composition of your own functions either." in text
+    assert "skipped" not in text
+    # the closest call decides the margin: 3z is nearer to 2z than to z
+    ratio_to_own = np.max(np.abs(Z) / (g.ATOL + g.RTOL * 2 * np.abs(Z)))
+    assert error.ratio == pytest.approx(ratio_to_own) and records[-1]["ratio"] == error.ratio
+
+
+def test_attempt_gives_none_when_the_students_code_raises_or_warns():
+    stub = student("def softmax(Z):\n    raise NotImplementedError('softmax')\n", "softmax")
+    naive = student("def sigmoid(z):\n    return 1 / (1 + np.exp(-z))\n", "sigmoid")
+    assert g.attempt(lambda: stub(Z)) is None
+    assert g.attempt(lambda: naive(np.array([-1000.0]))) is None
+    np.testing.assert_array_equal(g.attempt(lambda: naive(Z)), 1 / (1 + np.exp(-Z)))
+
+
+def test_unchecked_parts_are_not_compared():
+    loss_and_grads = lambda x: (float(np.sum(x**2)), {"x": 2 * x})  # noqa: E731
+    x = np.array([1.0, -2.0])
+    g.check(loss_and_grads, x, expected=(5.0, g.UNCHECKED), parts=("loss", "grads"))
+    g.check(loss_and_grads, x, expected=(g.UNCHECKED, {"x": 2 * x}), parts=("loss", "grads"))
+    text = str(
+        failure(loss_and_grads, x, expected=(g.UNCHECKED, {"x": x}), parts=("loss", "grads"))
+    )
+    assert "grads['x'] is wrong" in text and "loss" not in text.split("returned")[1]
+
+
 # --------------------------------------------------------------------------- recording
 
 
@@ -520,6 +597,12 @@ def test_reference_optimisers_and_training_loop_agree_with_each_other():
     assert losses == [pytest.approx(loss)]
     for key in params:  # one full-batch epoch is one step
         np.testing.assert_allclose(trained[key], params[key] - 0.5 * grads[key], rtol=1e-12)
+    # the student's own pieces replace the reference's: a schedule stuck at 0 trains nothing
+    frozen, _ = reference.train_mlp(
+        X, y, params, 0.5, 2, 3, np.random.default_rng(0), rate=lambda lr, decay, t: 0.0
+    )
+    for key in params:
+        np.testing.assert_array_equal(frozen[key], params[key])
 
 
 # --------------------------------------------------------------------------- command line

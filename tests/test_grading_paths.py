@@ -20,6 +20,7 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook, MissingEntry
 
+from tests import autograde_corpus as corpus
 from tests.autograde_corpus import correct, stubs, with_answer
 
 pytestmark = pytest.mark.grading
@@ -75,10 +76,21 @@ def _autograde_button(course: Path, student: str) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def _scores(course: Path, student: str) -> dict[str, float]:
+def _scores(course: Path, student: str) -> dict[str, float | None]:
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}", "nnkit") as gb:
         submission = gb.find_submission_notebook("forward", "ps1_forward", student)
         return {grade.name: grade.auto_score for grade in submission.grades}
+
+
+def _written(course: Path, student: str) -> dict[str, tuple[float | None, bool]]:
+    """{grade id: (auto score, needs manual grade)} of the student's written answers."""
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", "nnkit") as gb:
+        submission = gb.find_submission_notebook("forward", "ps1_forward", student)
+        return {
+            grade.name: (grade.auto_score, grade.needs_manual_grade)
+            for grade in submission.grades
+            if grade.cell_type == "markdown"
+        }
 
 
 def test_formgraders_autograde_button_scores_with_the_judge(tmp_path):
@@ -87,13 +99,21 @@ def test_formgraders_autograde_button_scores_with_the_judge(tmp_path):
         result = _autograde_button(course, student)
         assert result["success"], result
     alice, mallory = _scores(course, "alice"), _scores(course, "mallory")
-    assert sum(alice.values()) == 14
+    release = corpus.release("ps1_forward", course)
+    autograded = {grade_id for grade_id, _ in corpus.tests(release)}
+    assert sum(alice[grade_id] for grade_id in autograded) == corpus.total(release)
     # the kernel saw no failure at all (its checks were no-ops); the judge saw stubs
-    assert sum(mallory.values()) == 0
+    assert sum(mallory[grade_id] for grade_id in autograded) == 0
     graded = nbformat.read(course / "autograded" / "alice" / "ps1_forward" / "forward.ipynb", 4)
     verdicts = [o.get("text", "") for c in graded.cells for o in c.get("outputs", [])]
-    assert sum("Grader: " in v for v in verdicts) == 10  # one verdict per test cell
+    assert sum("Grader: " in v for v in verdicts) == len(autograded)  # one verdict per test cell
     assert "BEGIN HIDDEN TESTS" not in str(graded)
+    # the judge leaves the written answers alone: alice's wait for grading by hand, mallory's
+    # (nbgrader's stub, unchanged) score 0 as unanswered
+    written = _written(course, "alice")
+    assert written and set(written) == set(alice) - autograded
+    assert all(auto is None and needs_hand for auto, needs_hand in written.values()), written
+    assert all(mallory[grade_id] == 0 for grade_id in written)
 
 
 def test_without_the_answer_key_nothing_is_graded_or_written(tmp_path):

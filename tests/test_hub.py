@@ -36,13 +36,16 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from tests.autograde_corpus import solution_answers
+from tests.autograde_corpus import release, solution_answers, total, written_total
 
 pytestmark = pytest.mark.hub
 
 ROOT = Path(__file__).resolve().parents[1]
 VENV = Path(sys.prefix)
 ASSIGNMENT, NOTEBOOK = "ps1_forward", "forward.ipynb"
+# ps1's autograded points, and all its points: its written answers are graded by hand
+AUTOGRADED = total(release(ASSIGNMENT))
+POINTS = AUTOGRADED + written_total(release(ASSIGNMENT))
 ARTIFACTS = ROOT / "test-artifacts" / "hub"
 
 
@@ -308,14 +311,14 @@ def test_two_merges_at_once_keep_every_grade_in_postgres(postgres, scratch):
     with Gradebook(url, "nnkit") as gb:
         merged = {s.student.id: s.score for s in gb.assignment_submissions(ASSIGNMENT)}
     assert merged == expected
-    assert expected["s1"] == 14 and expected["s2"] == 0 and 0 < expected["s3"] < 14
+    assert expected["s1"] == AUTOGRADED and expected["s2"] == 0 and 0 < expected["s3"] < AUTOGRADED
 
     # the Canvas CSV, read back from Postgres
     canvas = scratch / "merge" / "canvas.csv"
     lms = [str(VENV / "bin" / "python"), "-m", "nnkit.autograde.lms", "canvas"]
     run([*lms, "--course", str(course), "--to", str(canvas)], cwd=course, env=env)
     rows = read_csv(canvas)
-    assert rows[0]["Student"].strip() == "Points Possible" and rows[0][ASSIGNMENT] == "14"
+    assert rows[0]["Student"].strip() == "Points Possible" and rows[0][ASSIGNMENT] == f"{POINTS:g}"
     assert {r["SIS Login ID"]: float(r[ASSIGNMENT]) for r in rows[1:]} == expected
     assert all(r["status"] for r in rows[1:])
     moodle = scratch / "merge" / "moodle.csv"
@@ -765,12 +768,13 @@ def _play_the_term(term: Term, course: Path, lectures: Path, teach_env, timings)
     as_user(INSTRUCTOR, lms, teach_env, course)
     rows = {r["SIS Login ID"]: r for r in read_csv(canvas)[1:]}
     assert sorted(rows) == [STUDENT_A, STUDENT_B, STUDENT_C]
-    assert rows[STUDENT_A][ASSIGNMENT] == "14"
+    assert rows[STUDENT_A][ASSIGNMENT] == f"{AUTOGRADED:g}"
     report = {r["student"]: r for r in json.loads((course / "grading-report.json").read_text())}
     assert report[STUDENT_A]["events"] == []
-    assert rows[STUDENT_A]["status"] == "ok"
+    # every autograded point, and written answers waiting for the instructor
+    assert rows[STUDENT_A]["status"] == f"{ASSIGNMENT}: needs manual grading"
     b_score = float(rows[STUDENT_B][ASSIGNMENT])
-    assert 0 < b_score < 14, "B's second (better) submission is the one graded"
+    assert 0 < b_score < AUTOGRADED, "B's second (better) submission is the one graded"
     assert rows[STUDENT_B]["status"].startswith(f"{ASSIGNMENT}: late")
     assert rows[STUDENT_C][ASSIGNMENT] == "0"
     assert rows[STUDENT_C]["status"] == f"{ASSIGNMENT}: not submitted"
@@ -789,7 +793,10 @@ def _play_the_term(term: Term, course: Path, lectures: Path, teach_env, timings)
         term.read_notebook(STUDENT_A, f"lectures/{second}")
     )
     term.read_notebook(STUDENT_A, "lectures/99_extra.ipynb")
-    for student, score in ((STUDENT_A, "14.0 / 14.0"), (STUDENT_B, f"{b_score:.1f} / 14.0")):
+    for student, score in (
+        (STUDENT_A, f"{AUTOGRADED:.1f} / {POINTS:.1f}"),
+        (STUDENT_B, f"{b_score:.1f} / {POINTS:.1f}"),
+    ):
         if student != STUDENT_A:
             term.login(student)
         term.assignment_list()

@@ -60,7 +60,8 @@ def validate(course: Course, assignments: list[str]) -> int:
 
     Runs in a copy of the course (nbgrader_config.py, the sources, the answer key), so
     the course's own gradebook and folders are not touched; the judge, the sandbox and
-    the hidden tests are exactly those of ``make grade``.
+    the hidden tests are exactly those of ``make grade``. Full marks are the autograded
+    points: written answers, graded by hand, only have their points counted.
     """
     from .execute import answer_key_folder
 
@@ -83,16 +84,41 @@ def validate(course: Course, assignments: list[str]) -> int:
         config = copy.config
         config.Judge.answer_key = str(root / "grader")
         records = grade(copy, Options(force=True, assignments=names))
+        autograded = _autograded_scores(copy, records)
     failures = 0
     for record in records:
-        full = record.max_score is not None and record.score == record.max_score
-        print(("ok     " if full else "FAILED ") + f"{record.assignment}: {record.score:g} points")
+        score, top, by_hand = autograded[record.assignment]
+        full = top is not None and score == top
+        line = f"{record.assignment}: {score:g} / {top or 0:g} autograded points"
+        if by_hand:
+            line += f" ({by_hand:g} more for written answers, graded by hand)"
+        print(("ok     " if full else "FAILED ") + line)
         for verdict in record.failed:
             print(f"  {verdict.notebook}/{verdict.grade_id}: {verdict.first_line()}")
         for event in record.events:
             print(f"  {event.line()}")
         failures += not full
     return 1 if failures else 0
+
+
+def _autograded_scores(course: Course, records: list[SubmissionRecord]) -> dict:
+    """{assignment: (autograded score, autograded maximum or None, written points)}."""
+    from nbgrader.api import MissingEntry
+
+    scores = {}
+    with course.gradebook() as gb:
+        for record in records:
+            try:
+                submission = gb.find_submission(record.assignment, record.student)
+            except MissingEntry:
+                scores[record.assignment] = (0.0, None, 0.0)
+                continue
+            scores[record.assignment] = (
+                float(submission.code_score),
+                float(submission.max_code_score),
+                float(submission.max_written_score),
+            )
+    return scores
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -100,7 +100,17 @@ def tests(nb: nbformat.NotebookNode) -> list[tuple[str, float]]:
 
 
 def total(nb: nbformat.NotebookNode) -> float:
+    """The points of the autograded test cells."""
     return sum(p for _, p in tests(nb))
+
+
+def written_total(nb: nbformat.NotebookNode) -> float:
+    """The points of the written answers, which are graded by hand."""
+    return sum(
+        float(_meta(c)["points"])
+        for c in nb.cells
+        if c.cell_type == "markdown" and _meta(c).get("grade") and _meta(c).get("solution")
+    )
 
 
 def points_before(nb: nbformat.NotebookNode, grade_id: str) -> float:

@@ -360,15 +360,17 @@ MARKER_CODE = "# ### BEGIN SOLUTION\n# ### END HIDDEN TESTS\nx = 1\n"
 
 def xss(course: Path) -> nbformat.NotebookNode:
     """A correct ps1 that also tries every way to run script in the pages that show it."""
-    nb = insert_after(correct(PS1, course), "test_sigmoid", XSS_OUTPUTS)
+    nb = insert_after(correct(PS1, course), "test_sigmoid__no_overflow", XSS_OUTPUTS)
     from . import index_of
 
-    nb.cells.insert(index_of(nb, "test_sigmoid") + 2, nbformat.v4.new_markdown_cell(XSS_MARKDOWN))
+    nb.cells.insert(
+        index_of(nb, "test_sigmoid__no_overflow") + 2, nbformat.v4.new_markdown_cell(XSS_MARKDOWN)
+    )
     return nb
 
 
 def _markers(course: Path) -> nbformat.NotebookNode:
-    nb = insert_after(correct(PS1, course), "test_sigmoid", MARKER_CODE)
+    nb = insert_after(correct(PS1, course), "test_sigmoid__no_overflow", MARKER_CODE)
     nb.cells.append(nbformat.v4.new_markdown_cell(MARKER_NOTES))
     nb.cells.append(nbformat.v4.new_raw_cell("### END SOLUTION"))
     return nb
@@ -442,8 +444,10 @@ def _edit_test(nb: nbformat.NotebookNode, grade_id: str, **changes) -> nbformat.
 
 
 def _inserted(source: str):
-    """A correct ps1 with ``source`` in a new cell after test_sigmoid (4 points' worth earlier)."""
-    return notebook(PS1, lambda c: insert_after(correct(PS1, c), "test_sigmoid", source))
+    """A correct ps1 with ``source`` in a new cell after sigmoid's tests (4 points before)."""
+    return notebook(
+        PS1, lambda c: insert_after(correct(PS1, c), "test_sigmoid__no_overflow", source)
+    )
 
 
 def _inserted_after(grade_id: str, source: str):
@@ -513,9 +517,14 @@ def _after_imports(assignment: str, start, source: str):
 def cases(network_port: int) -> list[Case]:
     """The corpus; ``network_port`` is where the test listens for a leaked connection."""
     lose_count = full_minus(PS1, "test_count_parameters")
-    before_loop = up_to(PS1, "test_sigmoid")
+    before_loop = up_to(PS1, "test_sigmoid__no_overflow")
     wrong_count = lambda a, c: with_answer(correct(a, c), "count_parameters", WRONG_COUNT)  # noqa: E731
-    lose_softmax = _minus(PS1, "test_softmax", "test_mlp_forward")  # mlp_forward uses softmax
+    softmax_tests = ("test_softmax__values", "test_softmax__huge_logits")
+    # mlp_forward keeps its points: it composes the student's own softmax faithfully...
+    lose_softmax = _minus(PS1, *softmax_tests)
+    # ...unless that softmax searches the file system past the cell's time there too
+    mlp_forward_tests = ("test_mlp_forward__network", "test_mlp_forward__activations")
+    lose_slow_softmax = _minus(PS1, *softmax_tests, *mlp_forward_tests)
     lose_lies = _minus(PS1, "test_count_parameters", "test_one_hot")
     return [
         # runaway code
@@ -573,7 +582,7 @@ def cases(network_port: int) -> list[Case]:
         Case("network", PS1, _inserted(NETWORK.format(port=network_port)), full(PS1), {"audit"},
              what="opens a network connection"),
         # against the judge
-        Case("answer_key_thief", PS1, _softmax(ANSWER_KEY_THIEF), lose_softmax, {"audit"},
+        Case("answer_key_thief", PS1, _softmax(ANSWER_KEY_THIEF), lose_slow_softmax, {"audit"},
              what="softmax copied from the answer key, wherever it can be found"),
         Case("stack_reader", PS1, _softmax(STACK_READER), lose_softmax, set(), "ok",
              "softmax returns the expected value read off the checking code's frames"),
@@ -588,7 +597,7 @@ def cases(network_port: int) -> list[Case]:
              what="sigmoid, tanh and gelu delegated to nnkit, torch and scipy"),
         Case("reads_environment", PS1, _inserted(READ_ENVIRONMENT), full(PS1), set(), "ok",
              "prints the environment of every process in the sandbox"),
-        Case("snooper", PS1, _inserted_after("test_cross_entropy", SNOOPER), full(PS1),
+        Case("snooper", PS1, _inserted_after("test_cross_entropy__exact", SNOOPER), full(PS1),
              {"audit"}, what="searches files and memory for the answer key"),
         # a batch no submission can break (issue 14)
         Case("metadata_string", PS1, _metadata(_string_metadata), full(PS1), {"metadata"},

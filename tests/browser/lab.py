@@ -420,7 +420,11 @@ class Lab:
 
     def set_cell_source(self, path: str, index: int, source: str) -> None:
         """Replace a cell's text by typing into its editor, as a student does."""
-        editor = self.notebook(path).locator(".jp-Cell").nth(index).locator(".cm-content")
+        cell = self.notebook(path).locator(".jp-Cell").nth(index)
+        if "jp-mod-rendered" in (cell.get_attribute("class") or ""):
+            cell.scroll_into_view_if_needed()
+            cell.dblclick()  # a rendered Markdown cell shows its editor on a double click
+        editor = cell.locator(".cm-content")
         editor.scroll_into_view_if_needed()
         editor.click()
         self.page.keyboard.press("ControlOrMeta+a")

@@ -5,19 +5,30 @@ Each assignment has a file ``<assignment>.py`` of answers in cells headed
     # %% wrong softmax: normalises each column (axis=0)
     # %% right softmax: log-sum-exp instead of the row max
 
-A *wrong* answer is a mistake students really make; the test cell of its function
-must take points off. A *right* answer is a different but valid implementation;
-it must get full marks. Each body is a complete ``def`` that replaces the answer
-cell of that function in the instructor's solution notebook. The code before the
-first cell (imports) only keeps the file importable and lintable.
+A *wrong* answer is a mistake students really make; the test cells of its function
+must take points off, and its visible tests alone (run without the answer key, as
+in the student's kernel) must already fail it: nothing the hidden tests hold a
+student to goes unannounced. A *right* answer is a different but valid
+implementation; it must get full marks, and pass every visible test. Each body is
+a complete ``def`` that replaces the answer cell of that function in the
+instructor's solution notebook. The code before the first cell (imports) only
+keeps the file importable and lintable.
 
-Where an answer cell is not tested by the cell of the same name (problem set 4
+Where an answer cell is not tested by the cells of the same name (problem set 4
 writes a class across cells), the header names the test cell after ``->``:
 
     # %% wrong add_mul -> backward: the closures assign (=) instead of adding (+=)
 
-and a ``# hint: <text>`` line right under a wrong answer's header is text its
-failure message must contain.
+Comment lines right under a header qualify it:
+
+    # hint: keepdims=True
+    # caught by hidden tests only
+
+the first, words the grader's message about that wrong answer must contain; the
+second, an exception to the rule above, to be justified in the description.
+
+A function's test cells are ``test_<function>``, or ``test_<function>__<part>`` when
+its points are split by skill (``test_sigmoid__values``, ``test_sigmoid__no_overflow``).
 """
 
 from __future__ import annotations
@@ -31,6 +42,8 @@ from pathlib import Path
 
 import nbformat
 
+from nnkit import grading
+from nnkit.autograde.execute import strip_hidden_tests
 from nnkit.autograde.judge import judge_grading, load_answer_key, run_test
 
 HERE = Path(__file__).resolve().parent
@@ -54,7 +67,8 @@ DEPENDENT = {"mlp_forward", "mlp_backward", "train_mlp"} | {
 }
 ANSWER_KEY = load_answer_key(ROOT / "grader")
 _HEADER = re.compile(r"^# %% (wrong|right) (\w+)(?: -> (\w+))?: (.+)$", re.MULTILINE)
-_HINT = re.compile(r"\A\s*# hint: (.+)$", re.MULTILINE)
+_HIDDEN_ONLY = "# caught by hidden tests only"
+_HINT = re.compile(r"^# hint: (.+)$")
 
 
 @dataclass(frozen=True)
@@ -66,8 +80,9 @@ class Answer:
     function: str  # the answer cell it replaces
     description: str
     source: str
-    target: str  # the test cell (without "test_") that must take points off, or give them all
-    hint: str | None = None  # text a wrong answer's failure message must contain
+    target: str  # the function whose test cells must take points off, or give them all
+    hint: str = ""  # words the grader's message must contain
+    hidden_only: bool = False  # a wrong answer only the hidden tests catch
 
     @property
     def label(self) -> str:
@@ -80,18 +95,23 @@ def load_corpus(assignment: str) -> list[Answer]:
     heads = list(_HEADER.finditer(text))
     answers = []
     for head, following in zip(heads, [*heads[1:], None], strict=True):
-        body = text[head.end() : following.start() if following else len(text)]
-        hint = _HINT.match(body)
-        kind, function, target, description = head.groups()
+        lines = text[head.end() : following.start() if following else len(text)].strip().split("\n")
+        hint, hidden_only = "", False
+        while lines and (lines[0] == _HIDDEN_ONLY or _HINT.match(lines[0])):
+            qualifier = lines.pop(0)
+            hidden_only = hidden_only or qualifier == _HIDDEN_ONLY
+            hint = _HINT.match(qualifier)[1] if _HINT.match(qualifier) else hint
+        source = "\n".join(lines).strip() + "\n"
         answers.append(
             Answer(
                 assignment,
-                kind,
-                function,
-                description.strip(),
-                body.strip() + "\n",
-                target or function,
-                hint[1].strip() if hint else None,
+                head[1],
+                head[2],
+                head[4].strip(),
+                source,
+                head[3] or head[2],
+                hint,
+                hidden_only,
             )
         )
     return answers
@@ -110,22 +130,47 @@ def grade_id(cell) -> str | None:
 
 
 def is_test(cell) -> bool:
-    """An autograded test cell (manually graded answers are grade cells too, in markdown)."""
-    return cell.cell_type == "code" and bool(cell.metadata.get("nbgrader", {}).get("grade"))
+    """An autograded test cell (code, graded, not an answer)."""
+    meta = cell.metadata.get("nbgrader", {})
+    return cell.cell_type == "code" and bool(meta.get("grade")) and not meta.get("solution")
+
+
+def is_written(cell) -> bool:
+    """A written answer that nbgrader collects for grading by hand (Markdown, graded)."""
+    meta = cell.metadata.get("nbgrader", {})
+    return cell.cell_type == "markdown" and bool(meta.get("grade")) and bool(meta.get("solution"))
+
+
+def function_of(test_id: str) -> str:
+    """The function a test cell grades: ``test_sigmoid__values`` -> ``sigmoid``."""
+    return test_id.removeprefix("test_").split("__")[0]
 
 
 def answer_cells(nb) -> dict[str, nbformat.NotebookNode]:
-    """{function name: answer cell} of an nbgrader notebook."""
+    """{function name: answer cell} of an nbgrader notebook (the code answers)."""
     return {
         grade_id(cell): cell
         for cell in nb.cells
-        if cell.metadata.get("nbgrader", {}).get("solution")
+        if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("solution")
     }
 
 
-def graded_cells(nb) -> dict[str, nbformat.NotebookNode]:
-    """{function name: test cell}; test cells are named ``test_<function>``."""
-    return {grade_id(cell).removeprefix("test_"): cell for cell in nb.cells if is_test(cell)}
+def written_cells(nb) -> dict[str, nbformat.NotebookNode]:
+    """{grade id: written answer cell}, graded by hand."""
+    return {grade_id(cell): cell for cell in nb.cells if is_written(cell)}
+
+
+def autograded_cells(nb) -> dict[str, nbformat.NotebookNode]:
+    """{grade id: autograded test cell}, in notebook order."""
+    return {grade_id(cell): cell for cell in nb.cells if is_test(cell)}
+
+
+def graded_cells(nb) -> dict[str, list[nbformat.NotebookNode]]:
+    """{function name: its test cells, in notebook order}."""
+    cells: dict[str, list[nbformat.NotebookNode]] = {}
+    for test_id, cell in autograded_cells(nb).items():
+        cells.setdefault(function_of(test_id), []).append(cell)
+    return cells
 
 
 def substitute(nb, answers: list[Answer]):
@@ -176,26 +221,32 @@ def rounds(answers: list[Answer]) -> list[list[Answer]]:
 
 @dataclass(frozen=True)
 class CellResult:
-    """What one function's test cell made of a submission, run in-process."""
+    """What one function's test cells made of a submission, run in-process."""
 
-    passed: bool
-    ratio: float  # largest error / tolerance over the cell's comparisons (inf: not numeric)
-    message: str
-    failures: tuple[str, ...] = ()  # each failing check's message, in order
+    passed: bool  # every cell of the function passed
+    ratio: float  # largest error / tolerance over the comparisons (inf: not numeric)
+    message: str  # the first failing cell's message
+    failed: tuple[str, ...] = ()  # grade ids of the failing cells
+    messages: tuple[str, ...] = ()  # every failing cell's message
+    failures: tuple[str, ...] = ()  # every failing check's message, cell after cell
 
 
-def grade_in_process(nb, functions=None, seed: int = 0) -> dict[str, CellResult]:
+def grade_in_process(
+    nb, functions=None, seed: int = 0, visible_only: bool = False
+) -> dict[str, CellResult]:
     """Run a notebook's answer cells in one namespace, and judge each test cell against it.
 
     This is the judge's comparison (``nnkit.autograde.judge.run_test``, the whole test
     cell with the answer key) without nbgrader, a kernel or the channel: fast enough to
     measure every corpus answer against every check, and to report by how much each
-    passes or fails. Cells after the last test cell are skipped.
+    passes or fails. Cells after the last test cell are skipped. ``visible_only`` runs
+    what the student's kernel runs instead: the visible tests alone, with nnkit's
+    ``grading`` and no answer key.
     """
     nb = without_demo(nb)
     namespace: dict = {"__name__": "__main__"}
-    grading_module = judge_grading(ANSWER_KEY, seed)
-    results = {}
+    grading_module = grading if visible_only else judge_grading(ANSWER_KEY, seed)
+    cells: dict[str, list[tuple[str, CellResult]]] = {}
     with contextlib.redirect_stdout(io.StringIO()):  # cells may print progress
         for index, cell in enumerate(nb.cells):
             if cell.cell_type != "code":
@@ -206,22 +257,38 @@ def grade_in_process(nb, functions=None, seed: int = 0) -> dict[str, CellResult]
                 with contextlib.suppress(Exception):
                     exec(code, namespace)
                 continue
-            function = grade_id(cell).removeprefix("test_")
+            function = function_of(grade_id(cell))
             if functions is not None and function not in functions:
                 continue
-            results[function] = _judge(cell, namespace, grading_module)
-    return results
+            source = strip_hidden_tests(cell.source) if visible_only else cell.source
+            result = _judge(grade_id(cell), source, namespace, grading_module)
+            cells.setdefault(function, []).append((grade_id(cell), result))
+    return {function: _together(results) for function, results in cells.items()}
 
 
-def _judge(cell, namespace: dict, grading_module) -> CellResult:
-    from nnkit import grading
-
+def _judge(test_id: str, source: str, namespace: dict, grading_module) -> CellResult:
     with grading.record() as records:
-        verdict = run_test(grade_id(cell), cell.source, namespace, grading_module)
+        verdict = run_test(test_id, source, namespace, grading_module)
     ratios = [r["ratio"] for r in records] or [0.0]
     if verdict.passed:
         return CellResult(True, max(ratios), "")
     # a failing comparison is recorded with its ratio; any other failure counts as infinite
     failing = [r for r in ratios if r > 1]
     ratio = max(failing) if failing else math.inf
-    return CellResult(False, ratio, verdict.message, tuple(verdict.failures))
+    failures = tuple(verdict.failures)
+    return CellResult(False, ratio, verdict.message, (test_id,), (verdict.message,), failures)
+
+
+def _together(results: list[tuple[str, CellResult]]) -> CellResult:
+    """One function's verdict from its cells'."""
+    failed = [result for _, result in results if not result.passed]
+    if not failed:
+        return CellResult(True, max(result.ratio for _, result in results), "")
+    return CellResult(
+        False,
+        max(result.ratio for result in failed),
+        failed[0].message,
+        tuple(test_id for test_id, result in results if not result.passed),
+        tuple(result.message for result in failed),
+        tuple(f for result in failed for f in result.failures),
+    )

@@ -6,7 +6,7 @@ for each submission. ``start_grading`` then runs, in a child process, what
 ``make grade`` runs: generate_assignment --force, autograde, generate_feedback. The
 child imports nbgrader once and drives its command-line apps in-process, the way
 nbgrader's own test-suite does, and writes every per-cell score from the gradebook
-to ``scores.json``.
+to ``scores.json`` as ``[score, max_score, needs_manual_grade]``.
 
 Run as ``python -m tests.exercise_corpus.course COURSE_DIR ASSIGNMENT``.
 """
@@ -90,7 +90,8 @@ def _run_steps(course: Path, assignment: str) -> int:
         for student in gb.students:
             submission = gb.find_submission_notebook(notebook, assignment, student.id)
             scores[student.id] = {
-                grade.name: [grade.score, grade.max_score] for grade in submission.grades
+                grade.name: [grade.score, grade.max_score, grade.needs_manual_grade]
+                for grade in submission.grades
             }
     (course / "scores.json").write_text(json.dumps(scores, indent=1, sort_keys=True))
     return worst

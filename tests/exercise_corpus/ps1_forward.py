@@ -81,6 +81,7 @@ def linear_forward(X, W, b):
 
 
 # %% wrong sigmoid: the textbook formula, which overflows for z < -709
+# hint: A stable sigmoid uses exp(-|z|)
 def sigmoid(z):
     return 1 / (1 + np.exp(-z))
 
@@ -251,6 +252,7 @@ def softmax(Z):
 
 
 # %% wrong softmax: normalises each column (axis=0)
+# hint: normalise each row (axis=1)
 def softmax(Z):
     E = np.exp(Z - Z.max(axis=0, keepdims=True))
     return E / E.sum(axis=0, keepdims=True)
@@ -263,6 +265,7 @@ def softmax(Z):
 
 
 # %% wrong softmax: forgets keepdims, so the row sums broadcast along the wrong axis
+# hint: keep the summed axis with keepdims=True
 def softmax(Z):
     E = np.exp(Z - Z.max(axis=1, keepdims=True))
     return E / E.sum(axis=1)
@@ -373,6 +376,26 @@ def cross_entropy(P, Y):
     return -np.log(np.sum(P * Y, axis=1))
 
 
+# %% wrong cross_entropy: clips P to [1e-7, 1 - 1e-7] first, as lecture 3 mentions
+# hint: np.clip(P, 1e-07, 1 - 1e-07) or np.log(P + 1e-07) changed the loss
+def cross_entropy(P, Y):
+    P = np.clip(P, 1e-7, 1 - 1e-7)
+    return -np.mean(np.sum(Y * np.log(P), axis=1))
+
+
+# %% wrong cross_entropy: np.log(P + 1e-12) against log(0)
+# hint: np.log(P + 1e-12) changed the loss
+def cross_entropy(P, Y):
+    return float(-np.mean(np.sum(Y * np.log(P + 1e-12), axis=1)))
+
+
+# %% wrong cross_entropy: clips the true-class probabilities to [1e-15, 1 - 1e-15]
+# hint: np.clip(P, 1e-15, 1 - 1e-15)
+def cross_entropy(P, Y):
+    p_true = np.clip(np.sum(P * Y, axis=1), 1e-15, 1 - 1e-15)
+    return float(-np.mean(np.log(p_true)))
+
+
 # %% right cross_entropy: index the true class with argmax
 def cross_entropy(P, Y):
     true_class = np.argmax(Y, axis=1)
@@ -416,10 +439,18 @@ def mlp_forward(X, params, activation="relu"):
 
 
 # %% wrong mlp_forward: the hidden layer's bias is missing
+# hint: the hidden layer's bias b1 is missing
 def mlp_forward(X, params, activation="relu"):
     phi = {"relu": relu, "sigmoid": sigmoid, "tanh": tanh, "gelu": gelu}[activation]
     A1 = phi(X @ params["W1"])
     return softmax(A1 @ params["W2"] + params["b2"])
+
+
+# %% wrong mlp_forward: the output layer's bias is missing
+# hint: the output layer's bias b2 is missing
+def mlp_forward(X, params, activation="relu"):
+    phi = {"relu": relu, "sigmoid": sigmoid, "tanh": tanh, "gelu": gelu}[activation]
+    return softmax(phi(X @ params["W1"] + params["b1"]) @ params["W2"])
 
 
 # %% right mlp_forward: an if/elif chain and the student's linear_forward

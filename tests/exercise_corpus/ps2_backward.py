@@ -48,6 +48,7 @@ def numerical_gradient(f, x, h=1e-5):
 
 
 # %% wrong numerical_gradient: ignores the h argument
+# hint: you ignored h
 def numerical_gradient(f, x, h=1e-5):
     step = 1e-5
     grad = np.zeros_like(x)
@@ -166,6 +167,7 @@ def neuron_ridge_grads(w, b, x, y, lam):
 
 
 # %% wrong neuron_ridge_grads: the textbook sigmoid, which overflows for w*x + b < -709
+# hint: A stable sigmoid uses exp(-|z|)
 def neuron_ridge_grads(w, b, x, y, lam):
     a = 1 / (1 + np.exp(-(w * x + b)))
     dz = -(y - a) * a * (1 - a)
@@ -202,6 +204,7 @@ def sigmoid_backward(dA, Z):
 
 
 # %% wrong sigmoid_backward: the textbook sigmoid, which overflows for Z < -709
+# hint: A stable sigmoid uses exp(-|z|)
 def sigmoid_backward(dA, Z):
     s = 1 / (1 + np.exp(-Z))
     return dA * s * (1 - s)
@@ -326,6 +329,12 @@ def linear_backward(dZ, X, W):
     return X.T @ dZ, dZ @ W.T, dZ.sum(axis=0)
 
 
+# %% wrong linear_backward: db of shape (1, M), as with examples in columns (keepdims=True)
+# hint: A sum or mean with keepdims=True keeps the axis it reduces
+def linear_backward(dZ, X, W):
+    return dZ @ W.T, X.T @ dZ, np.sum(dZ, axis=0, keepdims=True)
+
+
 # %% right linear_backward: einsum
 def linear_backward(dZ, X, W):
     dX = np.einsum("nm,dm->nd", dZ, W)
@@ -412,6 +421,7 @@ def mlp_backward(X, y, params):
 
 
 # %% wrong mlp_backward: the loss is summed over the batch
+# hint: this is the sum over the batch
 def mlp_backward(X, y, params):
     Z1 = X @ params["W1"] + params["b1"]
     A1 = relu(Z1)
@@ -439,6 +449,7 @@ def mlp_backward(X, y, params):
 
 
 # %% wrong mlp_backward: the ReLU mask from Z1 >= 0
+# hint: mask with Z1 > 0
 def mlp_backward(X, y, params):
     Z1 = X @ params["W1"] + params["b1"]
     A1 = relu(Z1)

@@ -327,6 +327,58 @@ def train_mlp(X, y, params, lr, epochs, batch_size, rng, beta=0.0, decay=0.0):
     return params, losses
 
 
+# %% wrong train_mlp: no shuffling, the rows in their order instead of minibatches
+def train_mlp(X, y, params, lr, epochs, batch_size, rng, beta=0.0, decay=0.0):
+    velocity = {k: np.zeros_like(v) for k, v in params.items()}
+    losses, step = [], 0
+    for _ in range(epochs):
+        batch_losses = []
+        for start in range(0, len(X), batch_size):
+            X_batch, y_batch = X[start : start + batch_size], y[start : start + batch_size]
+            loss, grads = mlp_backward(X_batch, y_batch, params)
+            params, velocity = momentum_step(
+                params, grads, velocity, inverse_time_decay(lr, decay, step), beta
+            )
+            batch_losses.append(loss)
+            step += 1
+        losses.append(np.mean(batch_losses))
+    return params, losses
+
+
+# %% wrong train_mlp: momentum applied wrongly, the new velocity is thrown away
+def train_mlp(X, y, params, lr, epochs, batch_size, rng, beta=0.0, decay=0.0):
+    velocity = {k: np.zeros_like(v) for k, v in params.items()}
+    losses, step = [], 0
+    for _ in range(epochs):
+        batch_losses = []
+        for X_batch, y_batch in minibatches(X, y, batch_size, rng):
+            loss, grads = mlp_backward(X_batch, y_batch, params)
+            params, _ = momentum_step(
+                params, grads, velocity, inverse_time_decay(lr, decay, step), beta
+            )
+            batch_losses.append(loss)
+            step += 1
+        losses.append(np.mean(batch_losses))
+    return params, losses
+
+
+# %% wrong train_mlp: the epoch's loss is the sum of its batch losses
+def train_mlp(X, y, params, lr, epochs, batch_size, rng, beta=0.0, decay=0.0):
+    velocity = {k: np.zeros_like(v) for k, v in params.items()}
+    losses, step = [], 0
+    for _ in range(epochs):
+        total = 0.0
+        for X_batch, y_batch in minibatches(X, y, batch_size, rng):
+            loss, grads = mlp_backward(X_batch, y_batch, params)
+            params, velocity = momentum_step(
+                params, grads, velocity, inverse_time_decay(lr, decay, step), beta
+            )
+            total += loss
+            step += 1
+        losses.append(total)
+    return params, losses
+
+
 # %% right train_mlp: the momentum update written inline
 def train_mlp(X, y, params, lr, epochs, batch_size, rng, beta=0.0, decay=0.0):
     params = {k: v.copy() for k, v in params.items()}
