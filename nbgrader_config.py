@@ -47,9 +47,14 @@ c.CourseDirectory.release_directory = "exercises"
 c.CourseDirectory.submitted_directory = "submitted"
 c.CourseDirectory.autograded_directory = "autograded"
 c.CourseDirectory.feedback_directory = "feedback"
-# One instructor: gradebook.db here. On the course hub (hub/): the Postgres URL the hub gives
-# instructors' servers, so formgrader, `make grade` and every grader share one gradebook.
-c.CourseDirectory.db_url = os.environ.get("NNKIT_GRADEBOOK_URL") or "sqlite:///gradebook.db"
+# One instructor: gradebook.db here (by absolute path: a relative one would follow the working
+# directory, and a course copied elsewhere, as `make validate` does, would write to this one's).
+# On the course hub (hub/): the Postgres URL the hub gives instructors' servers, so formgrader,
+# `make grade` and every grader share one gradebook.
+c.CourseDirectory.db_url = (
+    os.environ.get("NNKIT_GRADEBOOK_URL")
+    or f"sqlite:///{Path(c.CourseDirectory.root) / 'gradebook.db'}"
+)
 c.CourseDirectory.course_id = "nnkit"
 
 

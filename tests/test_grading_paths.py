@@ -18,7 +18,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.api import Gradebook, MissingEntry, SubmittedAssignment
 
 from tests import autograde_corpus as corpus
 from tests.autograde_corpus import correct, stubs, with_answer
@@ -133,3 +133,23 @@ def test_without_the_answer_key_nothing_is_graded_or_written(tmp_path):
         for student in ("alice", "mallory"):
             with pytest.raises(MissingEntry):
                 gb.find_submission("ps1_forward", student)
+
+
+def test_validate_grades_the_solutions_and_leaves_the_course_gradebook_alone(tmp_path):
+    """`make validate` (python -m nnkit.autograde validate): the instructor's solutions get every
+    autograded point through the judge, in a copy of the course; the course's own gradebook,
+    which `make exercises` needs free of submissions to add or remove cells, stays empty."""
+    course = _course(tmp_path)
+    shutil.rmtree(course / "submitted")
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", "nnkit") as gb:
+        assert gb.db.query(SubmittedAssignment).count() == 0
+    done = subprocess.run(
+        [sys.executable, "-m", "nnkit.autograde", "validate"], cwd=course, env=ENV,
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "ok     ps1_forward: 14 / 14 autograded points" in done.stdout
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", "nnkit") as gb:
+        assert gb.db.query(SubmittedAssignment).count() == 0, (
+            "validate wrote its submission into the course's gradebook"
+        )
