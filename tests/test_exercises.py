@@ -526,7 +526,9 @@ def test_a_mistake_in_a_piece_costs_its_own_points_only(composite):
     if composite == "train_mlp":
         ps2_mistake = "a problem-set-2 mistake: loss and gradients doubled"
         wrong_pieces.append(
-            Answer(assignment, "wrong", "mlp_backward", ps2_mistake, DOUBLED_BACKWARD)
+            Answer(
+                assignment, "wrong", "mlp_backward", ps2_mistake, DOUBLED_BACKWARD, "mlp_backward"
+            )
         )
     counted_again = []
     for piece in wrong_pieces:
