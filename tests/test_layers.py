@@ -185,7 +185,7 @@ def test_sequential_in_place_activations_change_no_result_and_no_callers_array(m
 
 
 def test_layers_called_one_by_one_never_overwrite_their_input(rng):
-    """Calling a layer of an MLP directly keeps the caller's Z (only the MLP's own chain reuses it)."""
+    """A layer of an MLP called directly keeps the caller's Z; only the MLP's chain reuses it."""
     mlp = nk.MLP([3, 4, 2], rng=0)
     Z = mlp[0].forward(rng.normal(size=(5, 3)))
     saved = Z.copy()

@@ -218,7 +218,7 @@ LAYOUTS = {
 @pytest.mark.parametrize("layout", list(LAYOUTS))
 @pytest.mark.parametrize("rule", list(TWO_STEPS))
 def test_updates_write_into_the_parameter_whatever_its_layout(rule, layout):
-    """Contiguous parameters go through BLAS axpy, others through numpy: same steps, in place."""
+    """Updates land in the array passed in, whatever its layout and dtype, as the formulas say."""
     make_optimizer, formula = TWO_STEPS[rule]
     w, g = LAYOUTS[layout]()
     expected = formula(w.astype(np.float64), g.astype(np.float64))

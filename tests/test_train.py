@@ -89,7 +89,7 @@ def test_fit_regression_with_mse():
     ],
 )
 def test_fit_keeps_float32_end_to_end(make_optimizer):
-    """float64 data, a float32 model: outputs, gradients, parameters and optimiser state stay float32."""
+    """float64 data, float32 model: outputs, gradients, parameters, optimiser state stay float32."""
     X, y = nk.two_moons(n_samples=64, rng=10)
     model = nk.MLP([2, 8, 2], dtype=np.float32, rng=11)
     optimizer = make_optimizer()
@@ -132,7 +132,7 @@ def _sigmoid_output_model():
     ],
 )
 def test_fit_takes_its_losses_from_the_registry(loss, make_model):
-    """fit trains with any loss of nk.LOSSES whose prediction the model makes; history uses it too."""
+    """fit trains with any loss of nk.LOSSES whose prediction the model makes; so does evaluate."""
     X, labels = nk.two_moons(n_samples=80, noise=0.1, rng=3)
     classes = nk.LOSSES[loss].targets == "classes"
     y = labels if classes else labels.astype(float)  # 0/1 targets of shape (N,), read as (N, 1)
