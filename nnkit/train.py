@@ -98,9 +98,10 @@ def loss_and_accuracy(model, X, y, loss: str = "softmax_cross_entropy"):
     record = get_loss(loss)
     with evaluation_mode(model):
         out = model.forward(X)
+    value = record.fn(out, y)
     if record.targets != "classes":
-        return record.fn(out, y), None
-    return record.fn(out, y), float(np.mean(out.argmax(axis=1) == y))
+        return value, None
+    return value, float(np.mean(out.argmax(axis=1) == y))
 
 
 def _backward(model, dout) -> None:
@@ -156,8 +157,8 @@ class History:
     ``train_loss`` and ``train_acc`` are means over the epoch's minibatches,
     measured while the weights were changing (as most libraries report them);
     ``val_loss`` and ``val_acc`` are measured on the validation set after the
-    epoch. Accuracies stay empty for regression, validation lists without a
-    validation set.
+    epoch. Accuracies stay empty for a loss on values (regression), validation
+    lists without a validation set.
 
     Attributes
     ----------
