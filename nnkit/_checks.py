@@ -49,9 +49,12 @@ def as_float_array(x, func: str, name: str, ndim: int | tuple[int, ...] | None =
 
 def check_shape(arr: np.ndarray, expected, func: str, name: str) -> None:
     """Check ``arr.shape`` against ``expected``; ``None`` in ``expected`` matches any size."""
-    ok = arr.ndim == len(expected) and all(
-        e is None or e == s for e, s in zip(expected, arr.shape, strict=True)
-    )
+    shape = arr.shape
+    # a plain loop: this runs several times per training step, and a generator costs twice as much
+    ok = len(shape) == len(expected)
+    for e, s in zip(expected, shape, strict=False):  # unequal lengths already failed
+        if e is not None and e != s:
+            ok = False
     if not ok:
         raise ShapeError(
             f"{func}: argument '{name}' must have shape {_describe(expected)}, got {arr.shape}"

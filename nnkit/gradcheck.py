@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ._checks import as_float_array, check_same_shape
-from .losses import LOSSES
+from .losses import get_loss
 
 __all__ = [
     "GradcheckReport",
@@ -245,12 +245,7 @@ def check_model_gradients(
     -------
     GradcheckReport
     """
-    try:
-        loss_rec = LOSSES[loss]
-    except KeyError:
-        raise ValueError(
-            f"check_model_gradients: unknown loss {loss!r}; choose one of {', '.join(LOSSES)}"
-        ) from None
+    loss_rec = get_loss(loss)
     params = model.parameters()
     low = [f"{k} ({p.dtype})" for k, p in params.items() if p.dtype != np.float64]
     if low:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._checks import ShapeError, as_float_array
-from .train import _check_loss, _metrics, _prepare
+from .train import check_dataset, loss_and_accuracy
 
 __all__ = [
     "get_flat_params",
@@ -92,14 +92,14 @@ def interpolate_1d(model, theta0, theta1, X, y, alphas, loss: str = "softmax_cro
     X : ndarray of shape (N, D)
     y : ndarray of shape (N,) labels, or targets for ``"mse"``
     alphas : array_like of shape (K,)
-    loss : {"softmax_cross_entropy", "mse"}
+    loss : str, default "softmax_cross_entropy"
+        A key of ``nnkit.LOSSES``.
 
     Returns
     -------
     losses : ndarray of shape (K,)
     """
-    loss = _check_loss(loss, "interpolate_1d")
-    X, y = _prepare(model, X, y, loss, "interpolate_1d")
+    X, y = check_dataset(model, X, y, loss, "interpolate_1d")
     theta0 = _flat(theta0, model, "interpolate_1d", "theta0")
     theta1 = _flat(theta1, model, "interpolate_1d", "theta1")
     alphas = np.asarray(alphas, dtype=np.float64)
@@ -107,7 +107,7 @@ def interpolate_1d(model, theta0, theta1, X, y, alphas, loss: str = "softmax_cro
     with _Restore(model):
         for k, alpha in enumerate(alphas):
             set_flat_params(model, (1.0 - alpha) * theta0 + alpha * theta1)
-            losses[k] = _metrics(model, X, y, loss)[0]
+            losses[k] = loss_and_accuracy(model, X, y, loss)[0]
     return losses
 
 
@@ -193,7 +193,8 @@ def slice_2d(
         R, grid points per axis.
     theta : ndarray of shape (P,), optional
         Centre of the plane; default the model's current parameters.
-    loss : {"softmax_cross_entropy", "mse"}
+    loss : str, default "softmax_cross_entropy"
+        A key of ``nnkit.LOSSES``.
 
     Returns
     -------
@@ -203,8 +204,7 @@ def slice_2d(
         L[i, j] is the loss at theta + A[i, j] d1 + B[i, j] d2, ready for
         ``plt.contour(A, B, L)``.
     """
-    loss = _check_loss(loss, "slice_2d")
-    X, y = _prepare(model, X, y, loss, "slice_2d")
+    X, y = check_dataset(model, X, y, loss, "slice_2d")
     d1 = _flat(d1, model, "slice_2d", "d1")
     d2 = _flat(d2, model, "slice_2d", "d2")
     if np.ndim(extent) == 0:
@@ -216,7 +216,7 @@ def slice_2d(
         centre = current if theta is None else _flat(theta, model, "slice_2d", "theta")
         for idx in np.ndindex(A.shape):
             set_flat_params(model, centre + A[idx] * d1 + B[idx] * d2)
-            L[idx] = _metrics(model, X, y, loss)[0]
+            L[idx] = loss_and_accuracy(model, X, y, loss)[0]
     return A, B, L
 
 

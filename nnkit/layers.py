@@ -1,10 +1,13 @@
 """Layers: pure forward/backward function pairs and the thin classes built on them.
 
-An op is a pair ``*_forward(...) -> (out, cache)`` and
-``*_backward(dout, cache) -> gradients``; backward never mutates its input.
-The classes ``Linear``, ``Activation``, ``Sequential`` and ``MLP`` only hold
-parameters and call the pairs. They share the model protocol of
-``docs/nnkit.md``:
+An op is a pair ``*_forward(...) -> (out, cache)`` and a backward that takes
+the upstream gradient and what the cache holds: ``linear_backward(dZ, *cache)``
+with ``cache = (X, W)``, ``activation_backward(dA, cache)``,
+``softmax_cross_entropy_backward(*cache)`` with ``cache = (Z, y)``: the
+signatures problem set 2 asks students to write. Backward never mutates its
+input unless asked to (``inplace=True``). The classes ``Linear``,
+``Activation``, ``Sequential`` and ``MLP`` only hold parameters and call the
+pairs. They share the model protocol of ``docs/nnkit.md``:
 
 - ``forward(X) -> out`` caches what backward needs on the object;
 - ``backward(dout) -> dX`` fills the gradients;
@@ -19,12 +22,19 @@ import contextlib
 import copy
 import itertools
 import math
+from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 
 from . import activations as _act
 from ._checks import as_float_array, check_same_shape, check_shape
-from .losses import _scores_and_targets, log_softmax, softmax, softmax_cross_entropy
+from .losses import (
+    softmax,
+    softmax_cross_entropy,
+    softmax_cross_entropy_and_grad,
+    softmax_cross_entropy_grad,
+)
 
 __all__ = [
     "INITS",
@@ -126,7 +136,7 @@ def linear_forward(X, W, b):
     -------
     Z : ndarray, shape (N, M)
     cache : tuple
-        ``(X, W)``, what :func:`linear_backward` needs.
+        ``(X, W)``, what :func:`linear_backward` needs: ``linear_backward(dZ, *cache)``.
     """
     X = as_float_array(X, "linear_forward", "X", ndim=2)
     W = as_float_array(W, "linear_forward", "W", ndim=2)
@@ -138,15 +148,20 @@ def linear_forward(X, W, b):
     return Z, (X, W)
 
 
-def linear_backward(dZ, cache, input_grad: bool = True):
+def linear_backward(dZ, X, W, *, input_grad: bool = True):
     """Gradients of Z = X @ W + b: dX = dZ @ W^T, dW = X^T @ dZ, db = sum_n dZ[n].
+
+    The bias is not needed: it was broadcast to every row, so its gradient is
+    the sum of the rows of dZ.
 
     Parameters
     ----------
     dZ : array_like, shape (N, M)
         Upstream gradient dL/dZ.
-    cache : tuple
-        From :func:`linear_forward`.
+    X : array_like, shape (N, D)
+        The forward pass's input.
+    W : array_like, shape (D, M)
+        The forward pass's weights.
     input_grad : bool, default True
         When False, ``dX`` is not computed and None is returned in its place
         (the first layer of a network needs no input gradient).
@@ -157,8 +172,10 @@ def linear_backward(dZ, cache, input_grad: bool = True):
     dW : ndarray, shape (D, M)
     db : ndarray, shape (M,)
     """
-    X, W = cache
     dZ = as_float_array(dZ, "linear_backward", "dZ", ndim=2)
+    X = as_float_array(X, "linear_backward", "X", ndim=2)
+    W = as_float_array(W, "linear_backward", "W", ndim=2)
+    check_shape(W, (X.shape[1], None), "linear_backward", "W")
     check_shape(dZ, (X.shape[0], W.shape[1]), "linear_backward", "dZ")
     dW = X.T @ dZ
     db = dZ.sum(axis=0)
@@ -166,15 +183,43 @@ def linear_backward(dZ, cache, input_grad: bool = True):
     return dX, dW, db
 
 
-# The output A determines the derivative for these, which saves recomputing f(Z).
-_GRAD_FROM_OUTPUT = {
-    "relu": lambda dA, A: dA * (A > 0),
-    "sigmoid": lambda dA, A: dA * A * (1 - A),
-    "tanh": lambda dA, A: dA * (1 - A * A),
+class _FromOutput(NamedTuple):
+    """An activation whose derivative is a function of its output A = f(Z)."""
+
+    fn_in_place: Callable  # fn_in_place(Z) -> A = f(Z), written over Z
+    grad: Callable  # grad(dA, A, out) -> dZ = dA * f'(Z), into `out` (None: a new array)
+
+
+def _sigmoid_into(Z):
+    from scipy.special import expit  # imported on first use, so that `import nnkit` stays fast
+
+    return expit(Z, out=Z)
+
+
+# For these, backward needs A only: no f(Z) recomputed, and Z may be overwritten by A.
+_FROM_OUTPUT = {
+    "relu": _FromOutput(
+        lambda Z: np.maximum(Z, 0, out=Z),
+        lambda dA, A, out: np.multiply(dA, A > 0, out=out),
+    ),
+    "sigmoid": _FromOutput(
+        _sigmoid_into,
+        lambda dA, A, out: np.multiply(dA, A * (1 - A), out=out),
+    ),
+    "tanh": _FromOutput(
+        lambda Z: np.tanh(Z, out=Z),
+        lambda dA, A, out: np.multiply(dA, 1 - A * A, out=out),
+    ),
 }
 
 
-def activation_forward(Z, name):
+def _from_output(act) -> _FromOutput | None:
+    # a custom record may reuse a built-in name with another function: only registry records count
+    rule = _FROM_OUTPUT.get(act.name)
+    return rule if rule is not None and _act.ACTIVATIONS.get(act.name) is act else None
+
+
+def activation_forward(Z, name, *, inplace: bool = False):
     """Elementwise activation A = f(Z).
 
     Parameters
@@ -182,20 +227,27 @@ def activation_forward(Z, name):
     Z : array_like, any shape, usually (N, M)
     name : str or activations.ActivationFunction
         A key of ``nnkit.ACTIVATIONS`` (or a record).
+    inplace : bool, default False
+        For relu, sigmoid and tanh, whose derivative backward computes from A
+        alone, write A over ``Z`` (one (N, M) array less; ``Z`` is then lost).
+        Other activations ignore it.
 
     Returns
     -------
     A : ndarray, shape of ``Z``
     cache : tuple
-        ``(Z, A, activation record)``.
+        ``(Z, A, activation record)``, with ``Z`` None when it was overwritten.
     """
     act = _act.get_activation(name)
     Z = as_float_array(Z, "activation_forward", "Z")
+    rule = _from_output(act) if inplace else None
+    if rule is not None:
+        return rule.fn_in_place(Z), (None, Z, act)
     A = act.fn(Z)
     return A, (Z, A, act)
 
 
-def activation_backward(dA, cache):
+def activation_backward(dA, cache, *, inplace: bool = False):
     """Chain rule through an elementwise activation, dZ = dA * f'(Z).
 
     Parameters
@@ -204,6 +256,8 @@ def activation_backward(dA, cache):
         Upstream gradient dL/dA.
     cache : tuple
         From :func:`activation_forward`.
+    inplace : bool, default False
+        Write dZ over ``dA`` (for a caller that owns ``dA`` and needs it no more).
 
     Returns
     -------
@@ -211,15 +265,19 @@ def activation_backward(dA, cache):
     """
     Z, A, act = cache
     dA = as_float_array(dA, "activation_backward", "dA")
-    check_same_shape(dA, Z, "activation_backward", "dA", "Z")
-    from_output = _GRAD_FROM_OUTPUT.get(act.name)
-    if from_output is not None and _act.ACTIVATIONS.get(act.name) is act:
-        return from_output(dA, A)
-    return dA * act.grad(Z)
+    check_same_shape(dA, A, "activation_backward", "dA", "Z")  # A has Z's shape, and Z may be gone
+    out = dA if inplace else None
+    rule = _from_output(act)
+    if rule is not None:
+        return rule.grad(dA, A, out)
+    return np.multiply(dA, act.grad(Z), out=out)
 
 
 def softmax_cross_entropy_forward(Z, y):
     """Mean softmax cross-entropy of logits, L = mean_n (logsumexp(Z[n]) - Z[n, y[n]]).
+
+    The loss end of the op pairs; the same value as
+    :func:`nnkit.losses.softmax_cross_entropy`.
 
     Parameters
     ----------
@@ -231,39 +289,30 @@ def softmax_cross_entropy_forward(Z, y):
     -------
     loss : float
     cache : tuple
-        Softmax probabilities and targets, for the backward pass.
+        ``(Z, y)``, what backward needs: ``softmax_cross_entropy_backward(*cache)``.
     """
-    Z, Y, labels = _scores_and_targets(Z, y, "softmax_cross_entropy_forward")
-    N = Z.shape[0]
-    L = log_softmax(Z)
-    picked = L[np.arange(N), labels].sum() if labels is not None else np.vdot(Y, L)
-    loss = -picked / N
-    # exp(log_softmax) is the softmax, without a second pass over the row maxima
-    P = np.exp(L, out=L)
-    return float(loss), (P, Y, labels)
+    return softmax_cross_entropy(Z, y), (Z, y)
 
 
-def softmax_cross_entropy_backward(cache):
+def softmax_cross_entropy_backward(Z, y):
     """Gradient of the mean softmax cross-entropy w.r.t. the logits, dZ = (softmax(Z) - Y) / N.
+
+    Problem set 2's signature; the same values as
+    :func:`nnkit.losses.softmax_cross_entropy_grad`. A training step that needs
+    the loss too uses :func:`nnkit.losses.softmax_cross_entropy_and_grad`,
+    which shares one log-softmax between them.
 
     Parameters
     ----------
-    cache : tuple
-        From :func:`softmax_cross_entropy_forward`.
+    Z : array_like, shape (N, C)
+        Logits.
+    y : array_like, shape (N,) integer labels, or (N, C) one-hot targets
 
     Returns
     -------
     dZ : ndarray, shape (N, C)
     """
-    P, Y, labels = cache
-    N = P.shape[0]
-    dZ = P.copy()  # the cache stays intact, so backward can run twice
-    if labels is not None:
-        dZ[np.arange(N), labels] -= 1
-    else:
-        dZ -= Y
-    dZ /= N
-    return dZ
+    return softmax_cross_entropy_grad(Z, y)
 
 
 # ---------------------------------------------------------------- classes
@@ -329,8 +378,8 @@ class _Classifier:
         loss : float
         grads : dict[str, ndarray]
         """
-        loss, cache = softmax_cross_entropy_forward(self.forward(X), y)
-        self.backward(softmax_cross_entropy_backward(cache), input_grad=False)
+        loss, dZ = softmax_cross_entropy_and_grad(self.forward(X), y)
+        self.backward(dZ, input_grad=False)
         return loss, self.gradients()
 
 
@@ -378,7 +427,7 @@ class Linear(_Classifier, Layer):
         """Store dW (n_in, n_out) and db (n_out,); return dX (N, n_in) (None if not input_grad)."""
         if self._cache is None:
             raise RuntimeError("Linear.backward: call forward first")
-        dX, self.dW, self.db = linear_backward(dZ, self._cache, input_grad=input_grad)
+        dX, self.dW, self.db = linear_backward(dZ, *self._cache, input_grad=input_grad)
         return dX
 
     def parameters(self) -> dict[str, np.ndarray]:
@@ -410,16 +459,18 @@ class Activation(Layer):
     def name(self) -> str:
         return self.activation.name
 
-    def forward(self, Z):
-        """A = f(Z), shape of Z."""
-        A, self._cache = activation_forward(Z, self.activation)
+    def forward(self, Z, *, inplace: bool = False):
+        """A = f(Z), shape of Z; ``inplace=True`` may write A over Z, as in activation_forward."""
+        A, self._cache = activation_forward(Z, self.activation, inplace=inplace)
         return A
 
-    def backward(self, dA, input_grad: bool = True):
-        """dZ = dA * f'(Z), shape of Z (None if not input_grad: nothing else to compute)."""
+    def backward(self, dA, input_grad: bool = True, *, inplace: bool = False):
+        """dZ = dA * f'(Z), shape of Z (None if not input_grad); ``inplace=True``: over dA."""
         if self._cache is None:
             raise RuntimeError("Activation.backward: call forward first")
-        return activation_backward(dA, self._cache) if input_grad else None
+        if not input_grad:
+            return None
+        return activation_backward(dA, self._cache, inplace=inplace)
 
     def __repr__(self) -> str:
         return f"Activation({self.name!r})"
@@ -436,6 +487,11 @@ class Sequential(_Classifier, Layer):
     Notes
     -----
     Parameter keys are ``"<index>.<name>"``, e.g. ``"0.W"``, ``"2.b"``.
+
+    An :class:`Activation` right after a :class:`Linear` runs in place: forward
+    writes A over the Linear's output Z, and backward writes dZ over the
+    gradient dX the Linear returns. Both are new arrays that nothing else
+    holds, so this saves a temporary per layer and changes no result.
     """
 
     def __init__(self, *layers):
@@ -455,19 +511,39 @@ class Sequential(_Classifier, Layer):
     def forward(self, X):
         """Run every layer in order; returns the last layer's output."""
         out = X
-        for layer in self.layers:
-            out = layer.forward(out)
+        for i, layer in enumerate(self.layers):
+            if self._in_place_forward(i):
+                out = layer.forward(out, inplace=True)
+            else:
+                out = layer.forward(out)
         return out
 
     def backward(self, dout, input_grad: bool = True):
         """Backpropagate ``dout`` through the layers in reverse; return dX (or None)."""
         for i in range(len(self.layers) - 1, 0, -1):
-            dout = self.layers[i].backward(dout)
+            if self._in_place_backward(i):
+                dout = self.layers[i].backward(dout, inplace=True)
+            else:
+                dout = self.layers[i].backward(dout)
         if not self.layers:
             return dout
         # layers written against the plain protocol take no input_grad: only pass it when False
         first = self.layers[0]
         return first.backward(dout) if input_grad else first.backward(dout, input_grad=False)
+
+    # Exact types only: a subclass may keep what these two hand over, or override
+    # forward/backward without the inplace keyword.
+    def _in_place_forward(self, i: int) -> bool:
+        # a Linear's output Z is a new array the Linear does not keep: its activation may reuse it
+        layers = self.layers
+        return i > 0 and type(layers[i]) is Activation and type(layers[i - 1]) is Linear
+
+    def _in_place_backward(self, i: int) -> bool:
+        # likewise the input gradient dX a Linear returns, for the activation before it
+        layers = self.layers
+        return (
+            i + 1 < len(layers) and type(layers[i]) is Activation and type(layers[i + 1]) is Linear
+        )
 
     def parameters(self) -> dict[str, np.ndarray]:
         return {

@@ -2,7 +2,9 @@
 
 Every loss ``f(pred, target) -> float`` is a mean over the batch and has a
 partner ``f_grad(pred, target)`` returning ``d f / d pred`` with the shape of
-``pred``. ``LOSSES`` maps each name to a :class:`Loss` record.
+``pred``. ``LOSSES`` maps each name to a :class:`Loss` record, and
+``get_loss(name)`` looks one up; ``record.value_and_grad(pred, target)`` gives
+both at once (fused into one pass for ``softmax_cross_entropy``).
 
 Numerical stability is part of the contract: softmax subtracts the row max,
 ``log_softmax`` and ``logsumexp`` use the log-sum-exp trick, the ``*_logits``
@@ -29,6 +31,7 @@ __all__ = [
     "binary_cross_entropy_with_logits_grad",
     "cross_entropy",
     "cross_entropy_grad",
+    "get_loss",
     "log_softmax",
     "logsumexp",
     "mse",
@@ -36,6 +39,7 @@ __all__ = [
     "one_hot",
     "softmax",
     "softmax_cross_entropy",
+    "softmax_cross_entropy_and_grad",
     "softmax_cross_entropy_grad",
 ]
 
@@ -357,10 +361,7 @@ def softmax_cross_entropy(Z, y) -> float:
     float
     """
     Z, Y, labels = _scores_and_targets(Z, y, "softmax_cross_entropy")
-    L = log_softmax(Z)
-    if labels is not None:
-        return float(-L[np.arange(Z.shape[0]), labels].sum() / Z.shape[0])
-    return float(-np.vdot(Y, L) / Z.shape[0])
+    return _mean_cross_entropy(log_softmax(Z), Y, labels)
 
 
 def softmax_cross_entropy_grad(Z, y):
@@ -380,13 +381,52 @@ def softmax_cross_entropy_grad(Z, y):
     For soft targets the formula assumes each row of ``Y`` sums to 1.
     """
     Z, Y, labels = _scores_and_targets(Z, y, "softmax_cross_entropy_grad")
-    G = softmax(Z)
+    # softmax as exp(log softmax), to the bit what softmax_cross_entropy_and_grad returns
+    L = log_softmax(Z)
+    return _minus_targets_over_n(np.exp(L, out=L), Y, labels)
+
+
+def softmax_cross_entropy_and_grad(Z, y) -> tuple[float, np.ndarray]:
+    """:func:`softmax_cross_entropy` and its gradient (softmax(Z) - Y) / N, from one log-softmax.
+
+    The fused form a training step uses: the loss needs log softmax(Z), the
+    gradient softmax(Z) = exp(log softmax(Z)), so one pass over the row
+    maxima and one (N, C) array serve both.
+
+    Parameters
+    ----------
+    Z : array_like, shape (N, C)
+        Logits.
+    y : array_like, shape (N,) integer labels, or (N, C) one-hot (or soft) targets
+
+    Returns
+    -------
+    loss : float
+    dZ : ndarray, shape (N, C)
+    """
+    Z, Y, labels = _scores_and_targets(Z, y, "softmax_cross_entropy_and_grad")
+    L = log_softmax(Z)
+    loss = _mean_cross_entropy(L, Y, labels)
+    return loss, _minus_targets_over_n(np.exp(L, out=L), Y, labels)
+
+
+def _mean_cross_entropy(L, Y, labels) -> float:
+    """-mean_n sum_c Y[n, c] L[n, c] for log-probabilities L (N, C), targets as Y or as labels."""
+    N = L.shape[0]
     if labels is not None:
-        G[np.arange(Z.shape[0]), labels] -= 1
+        return float(-L[np.arange(N), labels].sum() / N)
+    return float(-np.vdot(Y, L) / N)
+
+
+def _minus_targets_over_n(P, Y, labels):
+    """(P - Y) / N, computed in place in the probabilities P (N, C), which the caller owns."""
+    N = P.shape[0]
+    if labels is not None:
+        P[np.arange(N), labels] -= 1
     else:
-        G -= Y
-    G /= Z.shape[0]
-    return G
+        P -= Y
+    P /= N
+    return P
 
 
 # ---------------------------------------------------------------- registry
@@ -406,15 +446,32 @@ class Loss:
         ``grad(pred, target) -> d fn / d pred``, shape of ``pred``.
     pred : str
         What the prediction is: ``"values"``, ``"probabilities"`` or ``"logits"``.
+    targets : str
+        What the target is: ``"values"`` (the prediction's shape) or ``"classes"``
+        (integer labels (N,), or one-hot rows (N, C)).
+    fused : callable or None
+        ``fused(pred, target) -> (fn, grad)`` in one pass, for losses where the
+        two share work; :meth:`value_and_grad` uses it.
     """
 
     name: str
     fn: Callable[..., float]
     grad: Callable[..., np.ndarray]
     pred: str
+    targets: str = "values"
+    fused: Callable[..., tuple[float, np.ndarray]] | None = None
 
     def __call__(self, pred, target) -> float:
         return self.fn(pred, target)
+
+    def value_and_grad(self, pred, target) -> tuple[float, np.ndarray]:
+        """The loss and its gradient w.r.t. ``pred``: ``(fn(pred, target), grad(pred, target))``.
+
+        One pass through ``fused`` when the loss has it, two calls otherwise.
+        """
+        if self.fused is not None:
+            return self.fused(pred, target)
+        return self.fn(pred, target), self.grad(pred, target)
 
 
 LOSSES: dict[str, Loss] = {
@@ -430,7 +487,40 @@ LOSSES: dict[str, Loss] = {
             binary_cross_entropy_with_logits_grad,
             "logits",
         ),
-        Loss("cross_entropy", cross_entropy, cross_entropy_grad, "probabilities"),
-        Loss("softmax_cross_entropy", softmax_cross_entropy, softmax_cross_entropy_grad, "logits"),
+        Loss("cross_entropy", cross_entropy, cross_entropy_grad, "probabilities", "classes"),
+        Loss(
+            "softmax_cross_entropy",
+            softmax_cross_entropy,
+            softmax_cross_entropy_grad,
+            "logits",
+            "classes",
+            fused=softmax_cross_entropy_and_grad,
+        ),
     ]
 }
+
+
+def get_loss(name: str | Loss) -> Loss:
+    """Look up a loss record by name (a record is returned unchanged).
+
+    Parameters
+    ----------
+    name : str or Loss
+        One of ``LOSSES``' keys.
+
+    Returns
+    -------
+    Loss
+
+    Raises
+    ------
+    ValueError
+        For an unknown name, listing the known ones.
+    """
+    if isinstance(name, Loss):
+        return name
+    try:
+        return LOSSES[name]
+    except (KeyError, TypeError):
+        known = ", ".join(repr(k) for k in LOSSES)
+        raise ValueError(f"get_loss: unknown loss {name!r}; choose one of {known}") from None

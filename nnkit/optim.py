@@ -22,6 +22,7 @@ To drive an optimiser, fix the hyperparameters with ``functools.partial``::
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 
 import numpy as np
@@ -322,18 +323,28 @@ class Adam(Optimizer):
             if not 0.0 <= beta < 1.0:
                 raise ValueError(f"Adam: argument '{name}' must be in [0, 1), got {beta}")
         self.beta1, self.beta2, self.eps = float(beta1), float(beta2), float(eps)
+        self._scratch: dict[str, np.ndarray] = {}
 
     def _update(self, key, p, g, lr):
         m = self._buffer(key, "m", p)
         s = self._buffer(key, "s", p)
+        # one scratch array per parameter instead of a temporary per operation
+        work = self._scratch.get(key)
+        if work is None or work.shape != p.shape or work.dtype != p.dtype:
+            work = self._scratch[key] = np.empty_like(p)
         m *= self.beta1
-        m += (1.0 - self.beta1) * g
+        m += np.multiply(g, 1.0 - self.beta1, out=work)
         s *= self.beta2
-        s += (1.0 - self.beta2) * np.square(g)
+        s += np.multiply(np.square(g, out=work), 1.0 - self.beta2, out=work)
         k = self.t + 1
-        m_hat = m / (1.0 - self.beta1**k)
-        s_hat = s / (1.0 - self.beta2**k)
-        p -= lr * m_hat / (np.sqrt(s_hat) + self.eps)
+        # m_hat / (sqrt(s_hat) + eps) with m_hat = m / c1 and s_hat = s / c2, as torch orders it
+        c1, c2 = 1.0 - self.beta1**k, 1.0 - self.beta2**k
+        step = np.sqrt(s, out=work)
+        step /= math.sqrt(c2)
+        step += self.eps
+        np.divide(m, step, out=step)
+        step *= lr / c1
+        p -= step
 
     def __repr__(self) -> str:
         return f"Adam(lr={self.lr:g}, beta1={self.beta1:g}, beta2={self.beta2:g}, eps={self.eps:g})"

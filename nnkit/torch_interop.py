@@ -18,15 +18,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from .layers import (
-    MLP,
-    Activation,
-    Linear,
-    Sequential,
-    softmax_cross_entropy_backward,
-    softmax_cross_entropy_forward,
-)
-from .losses import mse, mse_grad
+from .layers import MLP, Activation, Linear, Sequential
+from .losses import mse, mse_grad, softmax_cross_entropy_and_grad
 
 __all__ = ["compare_gradients", "from_torch", "to_torch"]
 
@@ -191,8 +184,7 @@ def compare_gradients(
         ours_loss, dout = mse(out, y), mse_grad(out, y)
     else:
         y = np.asarray(y, dtype=np.int64)
-        ours_loss, cache = softmax_cross_entropy_forward(out, y)
-        dout = softmax_cross_entropy_backward(cache)
+        ours_loss, dout = softmax_cross_entropy_and_grad(out, y)
     model.backward(dout)
     ours = model.gradients()
 

@@ -16,47 +16,54 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ._checks import ShapeError, as_float_array, check_labels
-from .layers import (
-    Layer,
-    evaluation_mode,
-    softmax_cross_entropy_backward,
-    softmax_cross_entropy_forward,
-)
-from .losses import mse, mse_grad
+from .layers import Layer, evaluation_mode
+from .losses import get_loss
 from .optim import SGD, Optimizer
 
-__all__ = ["LOSS_NAMES", "Callback", "History", "TrainState", "accuracy", "evaluate", "fit"]
-
-LOSS_NAMES = ("softmax_cross_entropy", "mse")
-"""Losses :func:`fit` knows: classification from logits with integer labels, or regression."""
-
-
-def _softmax_cross_entropy_and_grad(out, y):
-    loss, cache = softmax_cross_entropy_forward(out, y)
-    return loss, softmax_cross_entropy_backward(cache)
-
-
-def _mse_and_grad(out, y):
-    return mse(out, y), mse_grad(out, y)
+__all__ = [
+    "Callback",
+    "History",
+    "TrainState",
+    "accuracy",
+    "check_dataset",
+    "evaluate",
+    "fit",
+    "loss_and_accuracy",
+]
 
 
-_LOSS_AND_GRAD = {
-    "softmax_cross_entropy": _softmax_cross_entropy_and_grad,
-    "mse": _mse_and_grad,
-}
+def check_dataset(
+    model, X, y, loss: str = "softmax_cross_entropy", func: str = "check_dataset", names=("X", "y")
+):
+    """Validate a dataset for ``loss`` and cast it to the model's dtype, once and not per batch.
 
+    Used by :func:`fit`, :func:`evaluate` and :mod:`nnkit.landscape`, which all
+    take a dataset, check it once and then run the model on it many times.
 
-def _check_loss(loss: str, func: str) -> str:
-    if loss not in _LOSS_AND_GRAD:
-        raise ValueError(f"{func}: unknown loss {loss!r}; choose one of {', '.join(LOSS_NAMES)}")
-    return loss
+    Parameters
+    ----------
+    model : nnkit model
+        Its ``dtype`` attribute, when it has one, is the dtype X is cast to.
+    X : array_like of shape (N, D)
+    y : array_like
+        Integer class labels (N,) for a loss on classes (``softmax_cross_entropy``,
+        ``cross_entropy``); targets (N, K) otherwise, a 1-D target (N,) read as (N, 1).
+    loss : str
+        A key of ``nnkit.LOSSES``.
+    func : str
+        The public function to name in error messages.
+    names : (str, str)
+        The names of the X and y arguments in that function.
 
-
-def _prepare(model, X, y, loss: str, func: str, x_name: str = "X", y_name: str = "y"):
-    """Validate a dataset for ``loss`` and cast it to the model's dtype once, not per batch."""
-    dtype = getattr(model, "dtype", None)
-    X = as_float_array(X, func, x_name, ndim=2, dtype=dtype)
-    if loss == "softmax_cross_entropy":
+    Returns
+    -------
+    X : ndarray of shape (N, D)
+    y : ndarray of shape (N,) int64 labels, or (N, K) targets of X's dtype
+    """
+    x_name, y_name = names
+    record = get_loss(loss)
+    X = as_float_array(X, func, x_name, ndim=2, dtype=getattr(model, "dtype", None))
+    if record.targets == "classes":
         y = check_labels(y, func, y_name)
     else:
         y = as_float_array(y, func, y_name, ndim=(1, 2), dtype=X.dtype)
@@ -68,6 +75,33 @@ def _prepare(model, X, y, loss: str, func: str, x_name: str = "X", y_name: str =
             f"got {X.shape} and {y.shape}"
         )
     return X, y
+
+
+def loss_and_accuracy(model, X, y, loss: str = "softmax_cross_entropy"):
+    """Mean loss and, for a loss on classes, accuracy of a checked dataset, from one forward pass.
+
+    The model runs in evaluation mode (dropout off: the network that will be used).
+
+    Parameters
+    ----------
+    model : nnkit model
+    X, y : ndarray
+        As returned by :func:`check_dataset` for the same ``loss``.
+    loss : str
+        A key of ``nnkit.LOSSES``.
+
+    Returns
+    -------
+    loss : float
+    accuracy : float in [0, 1], or None for a loss on values
+    """
+    record = get_loss(loss)
+    with evaluation_mode(model):
+        out = model.forward(X)
+    value = record.fn(out, y)
+    if record.targets != "classes":
+        return value, None
+    return value, float(np.mean(out.argmax(axis=1) == y))
 
 
 def _backward(model, dout) -> None:
@@ -86,25 +120,16 @@ def evaluate(model, X, y, loss: str = "softmax_cross_entropy") -> float:
     model : nnkit model
         Anything with ``forward(X) -> out``.
     X : array_like of shape (N, D)
-    y : array_like of shape (N,) integer labels, or (N, K) / (N,) regression targets
-    loss : {"softmax_cross_entropy", "mse"}
+    y : array_like of shape (N,) integer labels, or (N, K) / (N,) targets
+    loss : str
+        A key of ``nnkit.LOSSES``.
 
     Returns
     -------
     float
     """
-    loss = _check_loss(loss, "evaluate")
-    X, y = _prepare(model, X, y, loss, "evaluate")
-    return _metrics(model, X, y, loss)[0]
-
-
-def _metrics(model, X, y, loss: str) -> tuple[float, float | None]:
-    """Loss and (for classification) accuracy of validated data, from one forward pass."""
-    with evaluation_mode(model):  # dropout off: measure the network that will be used
-        out = model.forward(X)
-    if loss == "mse":
-        return mse(out, y), None
-    return softmax_cross_entropy_forward(out, y)[0], float(np.mean(out.argmax(axis=1) == y))
+    X, y = check_dataset(model, X, y, loss, "evaluate")
+    return loss_and_accuracy(model, X, y, loss)[0]
 
 
 def accuracy(model, X, y) -> float:
@@ -121,8 +146,8 @@ def accuracy(model, X, y) -> float:
     -------
     float in [0, 1]
     """
-    X, y = _prepare(model, X, y, "softmax_cross_entropy", "accuracy")
-    return _metrics(model, X, y, "softmax_cross_entropy")[1]
+    X, y = check_dataset(model, X, y, "softmax_cross_entropy", "accuracy")
+    return loss_and_accuracy(model, X, y, "softmax_cross_entropy")[1]
 
 
 @dataclass
@@ -132,8 +157,8 @@ class History:
     ``train_loss`` and ``train_acc`` are means over the epoch's minibatches,
     measured while the weights were changing (as most libraries report them);
     ``val_loss`` and ``val_acc`` are measured on the validation set after the
-    epoch. Accuracies stay empty for regression, validation lists without a
-    validation set.
+    epoch. Accuracies stay empty for a loss on values (regression), validation
+    lists without a validation set.
 
     Attributes
     ----------
@@ -221,10 +246,11 @@ def fit(
     X : array_like of shape (N, D)
         Cast once to ``model.dtype`` when the model has one.
     y : array_like
-        Integer labels of shape (N,) for ``"softmax_cross_entropy"``; targets of
-        shape (N, K) (or (N,), read as (N, 1)) for ``"mse"``.
-    loss : {"softmax_cross_entropy", "mse"}
-        Classification from logits, or regression.
+        Integer labels of shape (N,) for a loss on classes (``"softmax_cross_entropy"``,
+        ``"cross_entropy"``); targets of shape (N, K) (or (N,), read as (N, 1)) otherwise.
+    loss : str, default "softmax_cross_entropy"
+        A key of ``nnkit.LOSSES``: classification from logits, ``"mse"`` for
+        regression, ``"binary_cross_entropy_with_logits"``...
     optimizer : Optimizer, optional
         Default ``SGD(lr=0.1)``. Its state carries over between ``fit`` calls.
     epochs : int
@@ -254,19 +280,18 @@ def fit(
 
     from .data import minibatches
 
-    loss = _check_loss(loss, "fit")
-    X, y = _prepare(model, X, y, loss, "fit")
+    record = get_loss(loss)
+    X, y = check_dataset(model, X, y, loss, "fit")
     has_val = X_val is not None or y_val is not None
     if has_val:
         if X_val is None or y_val is None:
             raise ValueError("fit: give both 'X_val' and 'y_val', or neither")
-        X_val, y_val = _prepare(model, X_val, y_val, loss, "fit", "X_val", "y_val")
+        X_val, y_val = check_dataset(model, X_val, y_val, loss, "fit", ("X_val", "y_val"))
     if epochs < 0:
         raise ValueError(f"fit: argument 'epochs' must be >= 0, got {epochs}")
     optimizer = SGD(lr=0.1) if optimizer is None else optimizer
     rng = np.random.default_rng(rng)
-    classify = loss == "softmax_cross_entropy"
-    loss_and_grad = _LOSS_AND_GRAD[loss]
+    classify = record.targets == "classes"
     history = History()
     # one callback passed on its own is a list of one
     callbacks = [callbacks] if isinstance(callbacks, Callback) else list(callbacks)
@@ -280,7 +305,7 @@ def fit(
         loss_sum, correct, seen = 0.0, 0, 0
         for X_b, y_b in minibatches(X, y, batch_size, rng=rng):
             out = model.forward(X_b)
-            batch_loss, dout = loss_and_grad(out, y_b)
+            batch_loss, dout = record.value_and_grad(out, y_b)
             if classify:
                 correct += int(np.count_nonzero(out.argmax(axis=1) == y_b))
             _backward(model, dout)
@@ -302,7 +327,7 @@ def fit(
         if classify:
             history.train_acc.append(correct / seen if seen else float("nan"))
         if has_val:
-            val_loss, val_acc = _metrics(model, X_val, y_val, loss)
+            val_loss, val_acc = loss_and_accuracy(model, X_val, y_val, loss)
             history.val_loss.append(val_loss)
             if classify:
                 history.val_acc.append(val_acc)

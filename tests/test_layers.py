@@ -32,7 +32,7 @@ def test_linear_backward_matches_central_differences(rng):
     X, W, b = rng.normal(size=(4, 3)), rng.normal(size=(3, 5)), rng.normal(size=5)
     dZ = rng.normal(size=(4, 5))
     _, cache = layers.linear_forward(X, W, b)
-    dX, dW, db = layers.linear_backward(dZ, cache)
+    dX, dW, db = layers.linear_backward(dZ, *cache)
 
     def objective():
         # <dZ, Z> has gradient dZ with respect to Z, so its gradients are the backward pass's
@@ -48,16 +48,16 @@ def test_linear_backward_can_skip_the_input_gradient(rng):
     X, W, b = rng.normal(size=(4, 3)), rng.normal(size=(3, 2)), np.zeros(2)
     dZ = rng.normal(size=(4, 2))
     _, cache = layers.linear_forward(X, W, b)
-    dX, dW, db = layers.linear_backward(dZ, cache, input_grad=False)
+    dX, dW, db = layers.linear_backward(dZ, *cache, input_grad=False)
     assert dX is None
-    _, dW_full, db_full = layers.linear_backward(dZ, cache)
+    _, dW_full, db_full = layers.linear_backward(dZ, *cache)
     np.testing.assert_array_equal(dW, dW_full)
     np.testing.assert_array_equal(db, db_full)
 
 
 def _linear_backward_with_wrong_upstream():
     _, cache = layers.linear_forward(np.zeros((2, 3)), np.zeros((3, 5)), np.zeros(5))
-    layers.linear_backward(np.zeros((2, 4)), cache)
+    layers.linear_backward(np.zeros((2, 4)), *cache)
 
 
 def _activation_backward_with_wrong_upstream():
@@ -122,22 +122,97 @@ def test_activation_backward_equals_upstream_times_registry_derivative(name, rng
     )
 
 
+@pytest.mark.parametrize("name", ["relu", "sigmoid", "tanh", "gelu"])
+def test_in_place_activation_pair_gives_the_pure_pairs_values(name, rng):
+    """inplace=True writes A over Z (when backward needs only A) and dZ over dA; same values."""
+    Z, dA = rng.normal(size=(4, 3)), rng.normal(size=(4, 3))
+    A_pure, cache_pure = layers.activation_forward(Z, name)
+    dZ_pure = layers.activation_backward(dA, cache_pure)
+    Z_work, dA_work = Z.copy(), dA.copy()
+    A, cache = layers.activation_forward(Z_work, name, inplace=True)
+    dZ = layers.activation_backward(dA_work, cache, inplace=True)
+    np.testing.assert_array_equal(A, A_pure)
+    np.testing.assert_array_equal(dZ, dZ_pure)
+    assert dZ is dA_work
+    if name == "gelu":  # its derivative needs Z: Z is kept, untouched
+        np.testing.assert_array_equal(Z_work, Z)
+    else:
+        assert A is Z_work and cache[0] is None
+
+
+def _run_layer_by_layer(model, X, dout):
+    """Forward and backward one layer at a time (never in place); outputs and gradients, copied."""
+    out = X
+    for layer in model:
+        out = layer.forward(out)
+    d = dout
+    for layer in reversed(model.layers):
+        d = layer.backward(d)
+    grads = {k: g.copy() for k, g in model.gradients().items()}
+    return out.copy(), d.copy(), grads
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: nk.MLP([3, 5, 4, 2], activation="relu", rng=0),
+        lambda: nk.MLP([3, 5, 2], activation="tanh", rng=0, dtype=np.float32),
+        # an activation first or after another activation gets arrays it must not overwrite
+        lambda: nk.Sequential(
+            nk.Activation("relu"),
+            nk.Linear(3, 4, rng=0),
+            nk.Activation("sigmoid"),
+            nk.Activation("tanh"),
+            nk.Linear(4, 2, rng=1),
+        ),
+    ],
+)
+def test_sequential_in_place_activations_change_no_result_and_no_callers_array(make, rng):
+    """Activations after a Linear run in place inside a Sequential: same outputs and gradients
+    as the layers called one by one, and the caller's X and dout are left as they were."""
+    model = make()
+    X, dout = rng.normal(size=(6, 3)), rng.normal(size=(6, 2))
+    X_saved, dout_saved = X.copy(), dout.copy()
+    out_ref, dX_ref, grads_ref = _run_layer_by_layer(model, X, dout)
+    out = model.forward(X)
+    dX = model.backward(dout)
+    np.testing.assert_array_equal(out, out_ref)
+    np.testing.assert_array_equal(dX, dX_ref)
+    for key, g in model.gradients().items():
+        np.testing.assert_array_equal(g, grads_ref[key])
+    np.testing.assert_array_equal(X, X_saved)
+    np.testing.assert_array_equal(dout, dout_saved)
+
+
+def test_layers_called_one_by_one_never_overwrite_their_input(rng):
+    """A layer of an MLP called directly keeps the caller's Z; only the MLP's chain reuses it."""
+    mlp = nk.MLP([3, 4, 2], rng=0)
+    Z = mlp[0].forward(rng.normal(size=(5, 3)))
+    saved = Z.copy()
+    mlp[1].forward(Z)
+    np.testing.assert_array_equal(Z, saved)
+
+
 # ---------------------------------------------------------------- softmax cross-entropy pair
 
 
 def test_softmax_cross_entropy_pair(rng):
+    """The pair has problem set 2's signatures: the cache is (Z, y), backward takes (Z, y)."""
     Z, y = rng.normal(size=(6, 4)), rng.integers(0, 4, size=6)
     loss, cache = layers.softmax_cross_entropy_forward(Z, y)
     assert loss == pytest.approx(nk.softmax_cross_entropy(Z, y), rel=1e-14)
-    dZ = layers.softmax_cross_entropy_backward(cache)
+    assert cache[0] is Z and cache[1] is y
+    dZ = layers.softmax_cross_entropy_backward(*cache)
     np.testing.assert_allclose(dZ, (nk.softmax(Z) - nk.one_hot(y, 4)) / 6, rtol=1e-12)
     numeric = numerical_gradient(lambda z: layers.softmax_cross_entropy_forward(z, y)[0], Z)
     assert relative_error(dZ, numeric) < 1e-7
-    # backward leaves its cache intact: a second call gives the same answer
-    np.testing.assert_array_equal(layers.softmax_cross_entropy_backward(cache), dZ)
+    # the training step's fused form gives the same loss and, to the bit, the same gradient
+    fused_loss, fused_dZ = nk.losses.softmax_cross_entropy_and_grad(Z, y)
+    assert fused_loss == loss
+    np.testing.assert_array_equal(fused_dZ, dZ)
     loss_1h, cache_1h = layers.softmax_cross_entropy_forward(Z, nk.one_hot(y, 4))
     assert loss_1h == pytest.approx(loss, rel=1e-14)
-    np.testing.assert_allclose(layers.softmax_cross_entropy_backward(cache_1h), dZ, rtol=1e-12)
+    np.testing.assert_allclose(layers.softmax_cross_entropy_backward(*cache_1h), dZ, rtol=1e-12)
 
 
 def test_backward_functions_do_not_mutate_their_inputs(rng):
@@ -145,7 +220,7 @@ def test_backward_functions_do_not_mutate_their_inputs(rng):
     Z, cache = layers.linear_forward(X, W, b)
     dZ = rng.normal(size=Z.shape)
     saved = [a.copy() for a in (X, W, b, Z, dZ)]
-    layers.linear_backward(dZ, cache)
+    layers.linear_backward(dZ, *cache)
     A, act_cache = layers.activation_forward(Z, "relu")
     dA = rng.normal(size=A.shape)
     saved_act = [a.copy() for a in (A, dA)]
@@ -259,7 +334,7 @@ def test_mlp_backward_matches_the_two_layer_formulas(rng):
 
     # the protocol path gives the same gradients, and the input gradient too
     _, cache = layers.softmax_cross_entropy_forward(mlp.forward(X), y)
-    dX = mlp.backward(layers.softmax_cross_entropy_backward(cache))
+    dX = mlp.backward(layers.softmax_cross_entropy_backward(*cache))
     np.testing.assert_allclose(dX, dH @ p["0.W"].T, rtol=1e-10, atol=1e-14)
     for key, g in mlp.gradients().items():
         np.testing.assert_allclose(g, expected[key], rtol=1e-10, atol=1e-14)

@@ -44,6 +44,30 @@ def test_registry_lists_every_loss_with_its_gradient():
 
 
 @pytest.mark.parametrize("name", list(nk.LOSSES))
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_value_and_grad_is_the_loss_and_its_gradient(name, dtype):
+    """record.value_and_grad, fused or not, returns (fn, grad) to the bit, and keeps the dtype."""
+    rng = np.random.default_rng(RNG_SEED)
+    pred, target = loss_inputs(name, rng)
+    pred = pred.astype(dtype)
+    record = nk.LOSSES[name]
+    saved = pred.copy()
+    value, grad = record.value_and_grad(pred, target)
+    assert value == record.fn(pred, target)
+    np.testing.assert_array_equal(grad, record.grad(pred, target))
+    assert grad.dtype == dtype
+    np.testing.assert_array_equal(pred, saved)  # the prediction is left alone
+
+
+def test_get_loss_finds_records_and_names_the_known_ones():
+    assert losses.get_loss("mse") is nk.LOSSES["mse"]
+    assert losses.get_loss(nk.LOSSES["mse"]) is nk.LOSSES["mse"]
+    assert nk.LOSSES["softmax_cross_entropy"].fused is losses.softmax_cross_entropy_and_grad
+    with pytest.raises(ValueError, match=r"get_loss: unknown loss 'hinge'; choose one of 'mse'"):
+        losses.get_loss("hinge")
+
+
+@pytest.mark.parametrize("name", list(nk.LOSSES))
 def test_loss_gradient_matches_central_differences(name):
     rng = np.random.default_rng(RNG_SEED)
     pred, target = loss_inputs(name, rng)
@@ -158,11 +182,13 @@ def test_extreme_logits_stay_finite_without_warnings(dtype):
         lse = nk.logsumexp(Z)
         loss = nk.softmax_cross_entropy(Z, y)
         G = losses.softmax_cross_entropy_grad(Z, y)
+        fused_loss, fused_G = losses.softmax_cross_entropy_and_grad(Z, y)
         z = Z.ravel()[Z.ravel() != 0]
         t = (z > 0).astype(dtype)  # every target agrees with its logit's sign
         bce = nk.binary_cross_entropy_with_logits(z, t)
         bce_grad = losses.binary_cross_entropy_with_logits_grad(z, 1 - t)
-    for arr in (P, L, lse, G, bce_grad):
+    assert fused_loss == loss
+    for arr in (P, L, lse, G, fused_G, bce_grad):
         assert np.all(np.isfinite(arr)) and arr.dtype == dtype
     np.testing.assert_allclose(P.sum(axis=1), 1.0, rtol=1e-6)
     np.testing.assert_allclose(L[0], [0.0, -2e4, -1e4], rtol=1e-6)

@@ -186,6 +186,49 @@ def test_float32_stays_float32(make):
     assert np.all(w < 1)
 
 
+def _nesterov_two_steps(w, g, lr=0.1, beta=0.9):
+    v = np.zeros_like(w)
+    for _ in range(2):
+        v = beta * v - lr * g
+        w = w + beta * v - lr * g
+    return w
+
+
+# two steps on a constant gradient g, from the formulas in float64; for Adam
+# m_hat = g and s_hat = g**2 at every step, so each step is lr g / (|g| + eps)
+TWO_STEPS = {
+    "sgd": (lambda: nk.SGD(0.1), lambda w, g: w - 2 * 0.1 * g),
+    "nesterov": (lambda: nk.SGD(0.1, momentum=0.9, nesterov=True), _nesterov_two_steps),
+    "adam": (lambda: nk.Adam(0.1), lambda w, g: w - 2 * 0.1 * g / (np.abs(g) + 1e-8)),
+}
+LAYOUTS = {
+    "float64": lambda: (np.arange(12.0).reshape(3, 4), np.full((3, 4), 0.5)),
+    "float32": lambda: (
+        np.arange(12.0, dtype=np.float32).reshape(3, 4),
+        np.full((3, 4), 0.5, dtype=np.float32),
+    ),
+    "strided view": lambda: (np.arange(24.0).reshape(3, 8)[:, ::2], np.full((3, 4), 0.5)),
+    "float32, float64 gradient": lambda: (
+        np.arange(12.0, dtype=np.float32).reshape(3, 4),
+        np.full((3, 4), 0.5),
+    ),
+}
+
+
+@pytest.mark.parametrize("layout", list(LAYOUTS))
+@pytest.mark.parametrize("rule", list(TWO_STEPS))
+def test_updates_write_into_the_parameter_whatever_its_layout(rule, layout):
+    """Updates land in the array passed in, whatever its layout and dtype, as the formulas say."""
+    make_optimizer, formula = TWO_STEPS[rule]
+    w, g = LAYOUTS[layout]()
+    expected = formula(w.astype(np.float64), g.astype(np.float64))
+    dtype, opt = w.dtype, make_optimizer()
+    for _ in range(2):
+        opt.step({"w": w}, {"w": g})
+    assert w.dtype == dtype
+    np.testing.assert_allclose(w, expected, rtol=1e-6 if dtype == np.float32 else 1e-14)
+
+
 # --------------------------------------------------------------------- errors
 
 

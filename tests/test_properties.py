@@ -159,7 +159,7 @@ def test_linear_backward_is_the_adjoint_of_forward(X, seed):
     W, b = rng.normal(size=(3, 4)), rng.normal(size=4)
     V, dZ = rng.normal(size=X.shape), rng.normal(size=(X.shape[0], 4))
     _, cache = layers.linear_forward(X, W, b)
-    dX, dW, db = layers.linear_backward(dZ, cache)
+    dX, dW, db = layers.linear_backward(dZ, *cache)
     assert np.isclose(np.vdot(dZ, V @ W), np.vdot(dX, V), rtol=1e-10, atol=1e-10)
     U = rng.normal(size=W.shape)
     assert np.isclose(np.vdot(dZ, X @ U), np.vdot(dW, U), rtol=1e-10, atol=1e-10)

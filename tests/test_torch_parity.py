@@ -183,7 +183,7 @@ def test_mlp_forward_and_backward_match_torch_autograd(activation, dtype):
 
     logits = mlp.forward(X)
     loss, cache = layers.softmax_cross_entropy_forward(logits, y)
-    dX = mlp.backward(layers.softmax_cross_entropy_backward(cache))
+    dX = mlp.backward(layers.softmax_cross_entropy_backward(*cache))
 
     assert_same(logits, logits_t.detach().numpy(), dtype)
     assert loss == pytest.approx(loss_t.item(), rel=TOL[dtype]["rtol"])

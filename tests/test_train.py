@@ -33,7 +33,7 @@ def test_fit_equals_hand_written_loop():
         losses, sizes = [], []
         for X_b, y_b in nk.minibatches(X, y, 16, rng=rng):
             loss, cache = softmax_cross_entropy_forward(reference.forward(X_b), y_b)
-            reference.backward(softmax_cross_entropy_backward(cache))
+            reference.backward(softmax_cross_entropy_backward(*cache))
             opt.step(reference.parameters(), reference.gradients())
             losses.append(loss)
             sizes.append(len(y_b))
@@ -79,12 +79,80 @@ def test_fit_regression_with_mse():
     assert history.train_loss[-1] < 0.05 * history.train_loss[0]
 
 
-def test_fit_keeps_float32():
-    """A float32 model trains on float64 data without becoming float64."""
+@pytest.mark.parametrize(
+    "make_optimizer",
+    [
+        lambda: nk.SGD(0.1),
+        lambda: nk.SGD(0.1, momentum=0.9),
+        lambda: nk.SGD(0.1, momentum=0.9, nesterov=True),
+        lambda: nk.Adam(0.01),
+    ],
+)
+def test_fit_keeps_float32_end_to_end(make_optimizer):
+    """float64 data, float32 model: outputs, gradients, parameters, optimiser state stay float32."""
     X, y = nk.two_moons(n_samples=64, rng=10)
     model = nk.MLP([2, 8, 2], dtype=np.float32, rng=11)
-    nk.fit(model, X, y, epochs=2, progress=False, rng=12)
+    optimizer = make_optimizer()
+    seen = set()
+
+    class Dtypes(nk.Callback):
+        def on_backward(self, state):
+            seen.update(g.dtype for g in state.gradients.values())
+            seen.add(state.X_batch.dtype)
+
+    history = nk.fit(
+        model, X, y, optimizer=optimizer, epochs=3, progress=False, rng=12, callbacks=[Dtypes()]
+    )
+    assert seen == {np.dtype(np.float32)}
     assert all(p.dtype == np.float32 for p in model.parameters().values())
+    assert all(a.dtype == np.float32 for slots in optimizer.state.values() for a in slots.values())
+    assert model.forward(X).dtype == np.float32
+    assert (
+        np.all(np.isfinite(history.train_loss)) and history.train_loss[-1] < history.train_loss[0]
+    )
+
+
+def _sigmoid_output_model():
+    """A one-output network ending in a sigmoid: it predicts probabilities."""
+    return nk.Sequential(
+        nk.Linear(2, 8, rng=0),
+        nk.Activation("tanh"),
+        nk.Linear(8, 1, rng=1),
+        nk.Activation("sigmoid"),
+    )
+
+
+@pytest.mark.parametrize(
+    "loss, make_model",
+    [
+        ("softmax_cross_entropy", lambda: nk.MLP([2, 8, 2], rng=0)),
+        ("mse", lambda: nk.MLP([2, 8, 1], rng=0)),
+        ("binary_cross_entropy_with_logits", lambda: nk.MLP([2, 8, 1], rng=0)),
+        ("binary_cross_entropy", _sigmoid_output_model),
+    ],
+)
+def test_fit_takes_its_losses_from_the_registry(loss, make_model):
+    """fit trains with any loss of nk.LOSSES whose prediction the model makes; so does evaluate."""
+    X, labels = nk.two_moons(n_samples=80, noise=0.1, rng=3)
+    classes = nk.LOSSES[loss].targets == "classes"
+    y = labels if classes else labels.astype(float)  # 0/1 targets of shape (N,), read as (N, 1)
+    model = make_model()
+    history = nk.fit(
+        model,
+        X,
+        y,
+        loss=loss,
+        optimizer=nk.Adam(0.02),
+        epochs=30,
+        batch_size=16,
+        X_val=X,
+        y_val=y,
+        rng=4,
+        progress=False,
+    )
+    assert history.train_loss[-1] < 0.7 * history.train_loss[0]
+    assert history.val_loss[-1] == pytest.approx(train.evaluate(model, X, y, loss=loss))
+    assert bool(history.train_acc) == bool(history.val_acc) == classes
 
 
 def test_callback_sees_every_epoch():
@@ -157,7 +225,7 @@ def test_fit_errors_name_the_argument():
     """Bad losses, mismatched rows and half a validation set are refused clearly."""
     X, y = nk.xor()
     model = nk.MLP([2, 4, 2], rng=0)
-    with pytest.raises(ValueError, match="fit: unknown loss 'cross'"):
+    with pytest.raises(ValueError, match="unknown loss 'cross'"):
         nk.fit(model, X, y, loss="cross", progress=False)
     with pytest.raises(
         nk.ShapeError, match="fit: arguments 'X' and 'y' must have the same number of rows"
